@@ -1,0 +1,221 @@
+"""The one transport every widget shares: requests with ids, stale-result suppression, progress, errors.
+
+Protocol (custom comm messages, arrays as binary buffers via :mod:`.codec`):
+
+* view -> kernel ``{type: "request", id, action, params}``
+* kernel -> view ``{type: "progress", id, fraction}`` while computing
+* kernel -> view ``{type: "response", id, status: "ok" | "superseded" | "error", data?, error?}``
+
+Requests run one at a time on a worker thread, so the kernel stays free to receive newer ones. For each
+action only the newest waiting request is kept; an older one is answered "superseded" without running, a
+running one is cancelled at its next progress report, and a result is committed to the traits only if no
+newer request of that action is waiting. The view ignores every response whose id is not the newest it
+sent, so a stale result never overwrites a newer one. An exception goes to the ``error`` trait (shown
+inside the widget) and the response, and the widget keeps serving later requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ..errors import Cancelled, NbexplainError
+from .codec import pack_message, unpack_message
+
+Handler = Callable[[Any, dict, "RequestContext"], dict | None]
+
+
+def handles(action: str):
+    """Mark a widget method as the handler of requests for ``action``."""
+
+    def mark(fn):
+        fn._nbx_action = action
+        return fn
+
+    return mark
+
+
+@dataclass
+class Request:
+    id: int
+    action: str
+    params: dict
+
+
+class RequestContext:
+    """Given to a handler: report progress (which also cancels a superseded run) and check before committing."""
+
+    def __init__(self, dispatcher: Dispatcher | None, request: Request | None):
+        self._dispatcher = dispatcher
+        self._request = request
+        self._last_sent = 0.0
+
+    def check(self) -> None:
+        """Raise :class:`Cancelled` when a newer request of the same action is waiting."""
+        if self._dispatcher is not None and self._dispatcher.superseded(self._request):
+            raise Cancelled(f"request {self._request.id} superseded")
+
+    def progress(self, fraction: float) -> None:
+        """Report the fraction done (sent at most every 0.1 s) and stop if superseded."""
+        self.check()
+        now = time.monotonic()
+        if self._dispatcher is not None and (now - self._last_sent > 0.1 or fraction >= 1):
+            self._last_sent = now
+            self._dispatcher.send({"type": "progress", "id": self._request.id, "fraction": float(fraction)})
+
+
+#: The context used when Python code (not the view) triggers a computation: no progress, no cancel.
+DIRECT = RequestContext(None, None)
+
+
+class Dispatcher:
+    """Runs a widget's requests on one worker thread, newest-per-action, and sends the responses."""
+
+    def __init__(self, widget: ExplainerWidget):
+        self.widget = widget
+        self._lock = threading.Condition()
+        self._waiting: dict[str, Request] = {}
+        self._running: Request | None = None
+        self._thread: threading.Thread | None = None
+        self.idle = threading.Event()
+        self.idle.set()
+
+    def send(self, content: dict) -> None:
+        state, buffers = pack_message(content)
+        self.widget.send(state, buffers)
+
+    def submit(self, request: Request) -> None:
+        with self._lock:
+            older = self._waiting.pop(request.action, None)
+            self._waiting[request.action] = request
+            self.idle.clear()
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, name="nbexplain-requests", daemon=True)
+                self._thread.start()
+            self._lock.notify()
+        if older is not None:
+            self.send({"type": "response", "id": older.id, "status": "superseded"})
+
+    def superseded(self, request: Request) -> bool:
+        with self._lock:
+            return request.action in self._waiting
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                if not self._waiting:
+                    self._running = None
+                    self.idle.set()
+                    return
+                action = next(iter(self._waiting))
+                request = self._running = self._waiting.pop(action)
+            self.widget._run_request(request, RequestContext(self, request))
+
+
+class ExplainerWidget(anywidget.AnyWidget):
+    """Base of every nbexplain widget: request dispatch, the error channel and a PNG fallback.
+
+    Subclasses set ``_esm``/``_css`` from :mod:`.assets`, declare traits, and mark handlers with
+    :func:`handles`. ``error`` is ``{}`` or ``{action, type, message, traceback}``.
+    """
+
+    error = traitlets.Dict().tag(sync=True)
+    #: id of the last view request whose result is in the traits (-1: set from Python)
+    committed_request = traitlets.Int(-1).tag(sync=True)
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._dispatcher = Dispatcher(self)
+        self._handlers: dict[str, Handler] = {}
+        for name in dir(type(self)):
+            fn = getattr(type(self), name, None)
+            if callable(fn) and hasattr(fn, "_nbx_action"):
+                self._handlers[fn._nbx_action] = fn
+        self._apply_depth = 0
+        self._compute_lock = threading.RLock()
+        self.on_msg(self._on_view_message)
+
+    # -- requests ------------------------------------------------------------------------------
+    def _on_view_message(self, _widget: Any, content: dict, buffers: list) -> None:
+        if not isinstance(content, dict) or content.get("type") != "request":
+            return
+        content = unpack_message(content, buffers)
+        self._dispatcher.submit(Request(int(content["id"]), str(content["action"]), content.get("params") or {}))
+
+    def _run_request(self, request: Request, ctx: RequestContext) -> None:
+        handler = self._handlers.get(request.action)
+        try:
+            if handler is None:
+                raise NbexplainError(f"this widget has no action {request.action!r}; it has {sorted(self._handlers)}")
+            with self._compute_lock:
+                data = handler(self, request.params, ctx) or {}
+            self.error = {}
+            self._dispatcher.send({"type": "response", "id": request.id, "status": "ok", "data": data})
+        except Cancelled:
+            self._dispatcher.send({"type": "response", "id": request.id, "status": "superseded"})
+        except Exception as exc:  # shown inside the widget; the worker keeps serving
+            self.error = error_payload(exc, request.action)
+            self._dispatcher.send({"type": "response", "id": request.id, "status": "error", "error": self.error})
+
+    def request(self, action: str, params: dict | None = None, *, request_id: int | None = None) -> None:
+        """Submit a request as the view would (used by tests and by Python code that wants async work)."""
+        rid = request_id if request_id is not None else int(time.time() * 1000)
+        self._dispatcher.submit(Request(rid, action, params or {}))
+
+    def wait(self, timeout: float = 60.0) -> bool:
+        """Block until every submitted request has finished; True if idle before ``timeout``."""
+        return self._dispatcher.idle.wait(timeout)
+
+    # -- committing results --------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _applying(self, ctx: RequestContext = DIRECT):
+        """Commit a result to the traits atomically, unless a newer request made it stale."""
+        ctx.check()
+        self._apply_depth += 1
+        try:
+            with self.hold_sync():
+                yield
+                if ctx._request is not None:
+                    self.committed_request = ctx._request.id
+        finally:
+            self._apply_depth -= 1
+
+    @property
+    def _is_applying(self) -> bool:
+        return self._apply_depth > 0
+
+    # -- static fallback -----------------------------------------------------------------------
+    def _static_png(self) -> bytes | None:
+        """PNG of the current state for viewers without JavaScript; subclasses override."""
+        return None
+
+    def _repr_mimebundle_(self, **kwargs: Any):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        try:
+            png = self._static_png()
+        except Exception:  # a fallback picture must never break the live widget
+            png = None
+        if png:
+            data = dict(data)
+            data["image/png"] = base64.b64encode(png).decode("ascii")
+        return data, metadata
+
+
+def error_payload(exc: BaseException, action: str) -> dict:
+    """What the view shows for an exception: its type, message and traceback."""
+    return {
+        "action": action,
+        "type": type(exc).__name__,
+        "message": str(exc) or type(exc).__name__,
+        "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-4000:],
+    }
