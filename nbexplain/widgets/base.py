@@ -136,10 +136,10 @@ class ExplainerWidget(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self._dispatcher = Dispatcher(self)
         self._handlers: dict[str, Handler] = {}
-        for name in dir(type(self)):
-            fn = getattr(type(self), name, None)
-            if callable(fn) and hasattr(fn, "_nbx_action"):
-                self._handlers[fn._nbx_action] = fn
+        for klass in reversed(type(self).__mro__):  # subclasses override their bases' handlers
+            for fn in vars(klass).values():
+                if callable(fn) and hasattr(fn, "_nbx_action"):
+                    self._handlers[fn._nbx_action] = fn
         self._apply_depth = 0
         self._compute_lock = threading.RLock()
         self.on_msg(self._on_view_message)

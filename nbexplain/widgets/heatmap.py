@@ -51,8 +51,8 @@ class _AttributionView(ExplainerWidget):
     display_size = traitlets.Int(320, min=32).tag(sync=True)
     interactive = traitlets.Bool(True).tag(sync=True)  # False when there is no model to recompute with
 
-    def __init__(self, model: Any, image: Any, **kwargs: Any):
-        self._model = as_model(model) if model is not None else None
+    def __init__(self, model: Any, image: Any, *, class_names: Any = None, **kwargs: Any):
+        self._model = as_model(model, class_names=class_names) if model is not None else None
         self._image = as_image(image) if image is not None else None
         super().__init__(**kwargs)
 
