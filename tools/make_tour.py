@@ -30,7 +30,7 @@ image.shape, image.dtype"""),
 top5 = np.argsort(-probabilities)[:5]
 for i in top5:
     print(f"{probabilities[i]:6.1%}  {model.class_name(i)}")
-assert model.class_name(top5[0]) and probabilities[top5[0]] > 0.5"""),
+assert model.class_name(top5[0]) in {"Egyptian cat", "tiger cat", "tabby"}  # it is a cat"""),
     ("md", """## The heatmap widget
 
 The image with an attribution map over it. Try it:
@@ -74,7 +74,7 @@ scale** (each map divided by its 99th percentile of |value|). Different methods 
 the picture that looks best is not necessarily the most faithful."""),
     ("code", """cmp = nbx.compare(model, image,
                   methods=["gradient", "rectified", "integrated_gradients", "gradcam", "occlusion"],
-                  options={"integrated_gradients": {"steps": 32}, "occlusion": {"window": 32, "stride": 16}})
+                  options={"integrated_gradients": {"steps": 16}, "occlusion": {"window": 32, "stride": 32}})
 cmp"""),
     ("code", """agreement = cmp.result.agreement()
 names = [r.method for r in cmp.result.results]
