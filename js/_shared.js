@@ -96,7 +96,7 @@ function nbxRequester(model, { answer = null, onProgress = null, onBusy = null }
       const local = answer(action, params);
       if (local !== undefined) return Promise.resolve({ status: "ok", data: local, stale: false, source: "table", id });
     }
-    const [lifted, paths, buffers] = nbxLiftBuffers(params);
+    const [lifted, paths, buffers] = nbxLiftBuffers(params, ["params"]);  // paths from the message root
     return new Promise((resolve) => {
       pending.set(id, { action, resolve });
       busy();
@@ -104,6 +104,12 @@ function nbxRequester(model, { answer = null, onProgress = null, onBusy = null }
     });
   }
   return { request, inFlight: () => pending.size, isLatest: (action, id) => latest[action] === id };
+}
+
+/** Keep keys pressed inside `node` (sliders, selects) from reaching JupyterLab's notebook shortcuts. */
+function nbxKeepKeys(node) {
+  node.addEventListener("keydown", (event) => event.stopPropagation());
+  return node;
 }
 
 /** An error banner bound to the model's `error` trait: message, a traceback to expand, a dismiss button. */

@@ -1,6 +1,6 @@
 // Heatmap / Comparison view: attribution maps over an image, drawn on canvases.
 // Traits: image (H,W,3 uint8), maps (K,H,W float32), limits, signed, titles, classes, target, method(s),
-// opacity, colormap, layout. Recomputations go through nbxRequester("attribute"); the kernel commits the
+// opacity, colormap, arrangement. Recomputations go through nbxRequester("attribute"); the kernel commits the
 // result to the traits and answers; the view redraws only for the newest request.
 
 function render({ model, el }) {
@@ -15,7 +15,8 @@ function render({ model, el }) {
   const cmapSelect = cmapLabel.appendChild(nbxEl("select", { class: "nbx-colormap", "aria-label": "colour map" }));
   for (const name of ["auto", "magma", "viridis", "RdBu", "gray"]) cmapSelect.appendChild(nbxEl("option", { value: name }, name));
   const opacityLabel = toolbar.appendChild(nbxEl("label", {}, "opacity "));
-  const opacity = opacityLabel.appendChild(nbxEl("input", { type: "range", min: "0", max: "1", step: "0.05", class: "nbx-opacity", "aria-label": "overlay opacity" }));
+  const opacity = nbxKeepKeys(opacityLabel.appendChild(nbxEl("input", { type: "range", min: "0", max: "1", step: "0.05", class: "nbx-opacity", "aria-label": "overlay opacity" })));
+  nbxKeepKeys(toolbar);
   const layoutGroup = toolbar.appendChild(nbxEl("span", { role: "group", "aria-label": "layout" }));
   const overlayButton = layoutGroup.appendChild(nbxEl("button", { type: "button", class: "nbx-layout-overlay" }, "overlay"));
   const sideButton = layoutGroup.appendChild(nbxEl("button", { type: "button", class: "nbx-layout-side" }, "side by side"));
@@ -51,7 +52,7 @@ function render({ model, el }) {
     targetSelect.disabled = !model.get("interactive");
     cmapSelect.value = model.get("colormap");
     opacity.value = String(model.get("opacity"));
-    const layout = model.get("layout");
+    const layout = model.get("arrangement");
     overlayButton.setAttribute("aria-pressed", String(layout === "overlay"));
     sideButton.setAttribute("aria-pressed", String(layout !== "overlay"));
     opacityLabel.hidden = layout !== "overlay";
@@ -81,7 +82,7 @@ function render({ model, el }) {
     const titles = model.get("titles") || [];
     const limits = model.get("limits") || [];
     const size = model.get("display_size");
-    const overlay = model.get("layout") === "overlay";
+    const overlay = model.get("arrangement") === "overlay";
     const base = nbxRgbImage(decoded.image.data, w, h);
     for (let i = 0; i < k; i++) {
       const values = decoded.maps.data.subarray(i * h * w, (i + 1) * h * w);
@@ -150,13 +151,13 @@ function render({ model, el }) {
   targetSelect.addEventListener("change", () => recompute({ method: methodSelect.value, target: Number(targetSelect.value) }));
   cmapSelect.addEventListener("change", () => { model.set("colormap", cmapSelect.value); model.save_changes(); draw(); });
   opacity.addEventListener("input", () => { model.set("opacity", Number(opacity.value)); model.save_changes(); draw(); });
-  overlayButton.addEventListener("click", () => { model.set("layout", "overlay"); model.save_changes(); refreshControls(); draw(); });
-  sideButton.addEventListener("click", () => { model.set("layout", "side-by-side"); model.save_changes(); refreshControls(); draw(); });
+  overlayButton.addEventListener("click", () => { model.set("arrangement", "overlay"); model.save_changes(); refreshControls(); draw(); });
+  sideButton.addEventListener("click", () => { model.set("arrangement", "side-by-side"); model.save_changes(); refreshControls(); draw(); });
 
   // Changes made from Python (or by another view of this model) redraw when no request of ours is pending.
   const onKernelChange = () => { if (requester.inFlight() === 0) { refreshControls(); draw(); } };
   model.on("change:maps", onKernelChange);
-  model.on("change:colormap change:opacity change:layout change:display_size", () => { refreshControls(); draw(); });
+  model.on("change:colormap change:opacity change:arrangement change:display_size", () => { refreshControls(); draw(); });
   model.on("change:methods change:classes change:target change:method change:interactive", () => {
     if (requester.inFlight() === 0) refreshControls();
   });

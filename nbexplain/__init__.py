@@ -8,12 +8,42 @@ from __future__ import annotations
 
 from .adapters import Model, as_model
 from .attribution import METHODS, AttributionMap, Comparison, attribute, attribute_many
+from .effects import (  # issue 5: feature effects and global views
+    ALE,
+    ICE,
+    GlobalSurrogate,
+    PartialDependence,
+    PermutationImportance,
+    ale,
+    global_surrogate,
+    ice,
+    partial_dependence,
+    permutation_importance,
+)
 from .errors import InputError, ModelError, NbexplainError, NotDifferentiableError
 from .images import as_image
+from .methods.counterfactual import Counterfactual, CounterfactualResult, counterfactual  # issue 4
+from .methods.lime_tabular import lime_tabular  # issue 4
+from .methods.shapley_tabular import shapley_tabular  # issue 4
+from .methods.tabular_explanation import TabularExplanation  # issue 4
+from .segmentation import Segmentation, segment  # issue 3
+from .superpixels import (  # issue 3: superpixel explanations
+    Anchor,
+    LimeImage,
+    PerturbationCurves,
+    ShapleyImage,
+    SuperpixelGame,
+    anchor_image,
+    deletion_insertion,
+    lime_image,
+    shapley_image,
+)
+from .tabular import Table, as_table
 
 __version__ = "0.1.0"
 
-_WIDGETS = {"Heatmap": "heatmap", "Comparison": "heatmap", "compare": "heatmap"}
+_WIDGETS = {"Heatmap": "heatmap", "compare": "heatmap", "FeatureEffects": "effects",
+            "CounterfactualSliders": "counterfactual", "SuperpixelExplorer": "superpixels"}
 
 
 def __getattr__(name: str):
@@ -33,4 +63,10 @@ __all__ = [
     "METHODS", "AttributionMap", "Comparison", "Heatmap", "InputError", "Model", "ModelError",
     "NbexplainError", "NotDifferentiableError", "as_image", "as_model", "attribute", "attribute_many",
     "compare", "datasets",
+    "ALE", "FeatureEffects", "GlobalSurrogate", "ICE", "PartialDependence", "PermutationImportance", "Table",
+    "ale", "as_table", "global_surrogate", "ice", "partial_dependence", "permutation_importance",
+    "Counterfactual", "CounterfactualResult", "CounterfactualSliders", "TabularExplanation", "counterfactual",
+    "lime_tabular", "shapley_tabular",
+    "Anchor", "LimeImage", "PerturbationCurves", "Segmentation", "ShapleyImage", "SuperpixelExplorer",
+    "SuperpixelGame", "anchor_image", "deletion_insertion", "lime_image", "segment", "shapley_image",
 ]

@@ -8,6 +8,7 @@ and, for torch modules, ``torch_module`` so gradient methods can differentiate.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,11 +23,9 @@ MAX_ROWS = 8192  # tabular chunk size for non-torch models
 
 
 def _is_torch_module(obj: Any) -> bool:
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency
-        return False
-    return isinstance(obj, torch.nn.Module)
+    # only a module that was already imported can have made ``obj``: never pay torch's import for sklearn users
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, torch.nn.Module)
 
 
 def _is_sklearn_estimator(obj: Any) -> bool:
@@ -156,7 +155,13 @@ class Model:
                 f"the model raised {type(exc).__name__} on a batch of shape {batch.shape} "
                 f"(dtype {batch.dtype}): {exc}"
             ) from exc
-        y = _to_numpy(y)
+        try:
+            y = _to_numpy(y)
+        except (TypeError, ValueError) as exc:  # strings, objects, ragged lists
+            raise ModelError(
+                f"the model returned {type(y).__name__} that is not numeric ({exc}); "
+                f"expected a ({len(batch)}, n_outputs) array of numbers"
+            ) from exc
         if y.ndim == 1:
             y = y[:, None]
         if y.ndim != 2 or y.shape[0] != len(batch):
@@ -164,8 +169,6 @@ class Model:
                 f"the model returned shape {y.shape} for a batch of {len(batch)}; "
                 f"expected ({len(batch)}, n_outputs)"
             )
-        if not np.issubdtype(y.dtype, np.number):
-            raise ModelError(f"the model returned dtype {y.dtype}; expected numbers")
         if not np.all(np.isfinite(y)):
             bad = int((~np.isfinite(y)).sum())
             raise ModelError(f"the model returned {bad} non-finite values (NaN or inf) for a batch of {len(batch)}")
@@ -232,7 +235,10 @@ def _torch_forward(module, preprocess):
                 t = torch.from_numpy(np.ascontiguousarray(batch)).to(device=device, dtype=dtype)
                 if preprocess is not None:
                     t = preprocess(t)
-                return module(t).float().cpu().numpy()
+                y = module(t)
+                if y.dtype not in (torch.float32, torch.float64):  # half, bfloat16, ints: not all numpy-able
+                    y = y.float()
+                return y.cpu().numpy()
         finally:
             module.train(was_training)
 

@@ -2,8 +2,9 @@
 
 On a few CPU cores a convolutional network is often *faster per image* at a batch of 4-16 than at 64
 (caches), so "as large as memory allows" is not the fastest choice. :class:`BatchSizer` measures the
-first chunks of real work at a few sizes (climbing while throughput improves), then keeps the best.
-Nothing is wasted: every probe batch is part of the caller's work.
+first chunks of real work at growing sizes 1, 2, 4, 8, ... and keeps the fastest. Nothing is wasted:
+every probe batch is part of the caller's work, and the climb is cheap because the small sizes hold few
+samples and it stops at the first size that is not clearly faster (usually one batch at a too-large size).
 """
 
 from __future__ import annotations
@@ -13,11 +14,27 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-CANDIDATES = (4, 8, 16, 32, 64, 128, 256)
+CANDIDATES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+MIN_GAIN = 0.03  # the climb goes on past a size only if it was at least this much faster per sample
+RETRY = 1.15  # a first batch more than this much slower than the best ends the climb at once
 
 
 class BatchSizer:
     """Chooses batch sizes for one model and one sample shape, learning from measured timings.
+
+    The strategy, a climb:
+
+    1. The very first batch (size 1) is a warm-up: the first call of a model at a new input shape pays
+       one-off costs (allocations, kernel selection), so its time is not used.
+    2. Sizes 1, 2, 4, ... are then timed two batches each and judged by the faster of the two (one
+       slow batch is noise more often than not; the small sizes cost little to repeat). The climb goes
+       on while each size is faster per sample than every smaller one by at least ``MIN_GAIN``.
+    3. A size whose first batch is more than ``RETRY`` slower than the best, or that is only barely
+       faster (the gains flatten out near the minimum of a U-shaped curve), or slower, ends the climb;
+       from then on the fastest size measured is used.
+
+    Each sample run at a size slower than the best costs the difference; the climb spends at most one
+    batch at a clearly too-large size.
 
     Parameters
     ----------
@@ -25,14 +42,22 @@ class BatchSizer:
         Upper bound from the memory budget.
     fixed : int or None
         Skip the search and always use this size.
+
+    Examples
+    --------
+    >>> sizer = BatchSizer(max_batch=256)
+    >>> for start, stop in sizer.chunks(170, lambda a, b: model(x[a:b])):
+    ...     pass
+    >>> sizer.best  # the fastest size measured, used by every later call
+    8
     """
 
     def __init__(self, max_batch: int, fixed: int | None = None):
         self.max_batch = max(1, int(max_batch))
         self.candidates = [c for c in CANDIDATES if c <= self.max_batch] or [self.max_batch]
         self.fixed = fixed
-        self.per_sample: dict[int, float] = {}  # best seconds per sample seen for each size
-        self.trials: dict[int, int] = {}
+        self.per_sample: dict[int, float] = {}  # fastest seconds per sample seen for each size
+        self.trials: dict[int, int] = {}  # timed batches of each size (the warm-up excluded)
         self._warm = False
 
     @property
@@ -46,18 +71,23 @@ class BatchSizer:
 
     @property
     def settled(self) -> bool:
-        return self.fixed is not None or self._next_probe() is None
+        """True once the climb is over (or the size is fixed)."""
+        return bool(self.fixed) or self._next_probe() is None
 
     def _next_probe(self) -> int | None:
-        # Each size is measured twice (the first call at a new shape pays one-off set-up costs);
-        # climb to the next size only while the last one was no slower than the best so far.
+        """The size to measure next, or None when the climb is over."""
+        if not self._warm:
+            return self.candidates[0]
         for i, size in enumerate(self.candidates):
-            if self.trials.get(size, 0) < 2:
-                if i > 0:
-                    prev = self.candidates[i - 1]
-                    if self.per_sample.get(prev, np.inf) > 1.05 * min(self.per_sample.values()):
-                        return None
+            if size not in self.per_sample:
                 return size
+            t = self.per_sample[size]
+            best_below = min((self.per_sample[c] for c in self.candidates[:i]), default=np.inf)
+            if self.trials[size] < 2 and t < RETRY * best_below:
+                return size  # a second batch, unless the first was clearly slower
+            if t < (1 - MIN_GAIN) * best_below:
+                continue  # clearly faster: climb on
+            return None  # slower, or barely faster (the curve flattens: the minimum is here)
         return None
 
     def next_size(self, remaining: int) -> int:
@@ -68,13 +98,17 @@ class BatchSizer:
         return min(probe if probe is not None else self.best, remaining)
 
     def record(self, size: int, seconds: float) -> None:
-        """Store the timing of a full batch of ``size`` samples."""
-        if self.fixed or size not in self.candidates:
+        """Store the timing of a batch of ``size`` samples (the first batch of all is a warm-up)."""
+        if self.fixed:
+            return
+        if not self._warm:
+            self._warm = True
+            return
+        if size not in self.candidates:  # a short last batch: not comparable
             return
         self.trials[size] = self.trials.get(size, 0) + 1
         per = seconds / size
-        if self.trials[size] >= 2:  # the first timing at a new size is a warm-up
-            self.per_sample[size] = min(self.per_sample.get(size, np.inf), per)
+        self.per_sample[size] = min(self.per_sample.get(size, per), per)
 
     def chunks(
         self,

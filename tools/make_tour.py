@@ -30,7 +30,7 @@ image.shape, image.dtype"""),
 top5 = np.argsort(-probabilities)[:5]
 for i in top5:
     print(f"{probabilities[i]:6.1%}  {model.class_name(i)}")
-assert model.class_name(top5[0]) in {"Egyptian cat", "tiger cat", "tabby"}  # it is a cat"""),
+assert model.class_name(top5[0]) in {"Egyptian Mau", "tiger cat", "tabby cat"}  # it is a cat"""),
     ("md", """## The heatmap widget
 
 The image with an attribution map over it. Try it:

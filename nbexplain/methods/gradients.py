@@ -13,21 +13,57 @@ from collections.abc import Callable
 import numpy as np
 
 from ..adapters import Model
-from ..errors import ModelError
+from ..errors import InputError, ModelError
 from ..images import ImageInput
 from .baselines import make_baseline
 
 
-def _input_tensor(model: Model, image: ImageInput):
+def _placement(model: Model):
+    """The device and floating dtype of the module's parameters (as the adapter's ``predict`` uses)."""
     import torch
 
     params = list(model.torch_module.parameters())
     device = params[0].device if params else torch.device("cpu")
-    return torch.from_numpy(image.tensor[None].copy()).to(device).requires_grad_(True)
+    dtype = params[0].dtype if params and params[0].is_floating_point() else torch.float32
+    return device, dtype
+
+
+def _as_tensor(model: Model, array: np.ndarray):
+    """A (1, C, H, W) tensor of ``array`` on the module's device, in its dtype (a float64 model gets float64)."""
+    import torch
+
+    device, dtype = _placement(model)
+    return torch.from_numpy(np.array(array)[None]).to(device=device, dtype=dtype)  # a copy: never the caller's
+
+
+def _input_tensor(model: Model, image: ImageInput):
+    return _as_tensor(model, image.tensor).requires_grad_(True)
+
+
+def _binary_scores(module):
+    """``module`` with a single-logit output z (shape (N,) or (N, 1)) seen as two class scores [-z, z].
+
+    The adapter treats one output as a binary problem with two classes; this lets ``target`` 0 and 1
+    index those classes (class 1 is explained by z itself, class 0 by -z).
+    """
+    import torch
+
+    class BinaryScores(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            z = self.inner(x).reshape(len(x), 1)
+            return torch.cat([-z, z], dim=1)
+
+    return BinaryScores(module)
 
 
 def _run(model: Model, image: ImageInput, make_explainer: Callable, **kwargs) -> np.ndarray:
     with model.gradient_mode() as module:
+        if model.n_outputs == 1:
+            module = _binary_scores(module)
         x = _input_tensor(model, image)
         try:
             attr = make_explainer(module).attribute(x, **kwargs)
@@ -69,17 +105,29 @@ def gradient_x_input(model: Model, image: ImageInput, target: int, progress=None
     return _run(model, image, InputXGradient, target=target)
 
 
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InputError(f"{name} must be a positive int; got {value!r}")
+    return int(value)
+
+
 def integrated_gradients(
     model: Model, image: ImageInput, target: int, progress=None, *, steps: int = 50, baseline="black",
     internal_batch_size: int | None = 16,
 ) -> np.ndarray:
-    """Integrated gradients along the straight path from ``baseline`` to the image (Riemann trapezoid)."""
-    import torch
+    """Integrated gradients along the straight path from ``baseline`` to the image.
+
+    The path integral uses Captum's default rule (Gauss-Legendre) with ``steps`` points, evaluated
+    ``internal_batch_size`` points at a time.
+    """
     from captum.attr import IntegratedGradients
 
-    base = torch.from_numpy(make_baseline(image, baseline)[None])
+    steps = _positive_int(steps, "steps")
+    if internal_batch_size is not None:
+        internal_batch_size = _positive_int(internal_batch_size, "internal_batch_size")
+    base = _as_tensor(model, make_baseline(image, baseline))
     return _run(
-        model, image, IntegratedGradients, target=target, baselines=base, n_steps=int(steps),
+        model, image, IntegratedGradients, target=target, baselines=base, n_steps=steps,
         internal_batch_size=internal_batch_size,
     )
 
@@ -88,14 +136,24 @@ def smoothgrad(
     model: Model, image: ImageInput, target: int, progress=None, *, samples: int = 25, noise: float = 0.15,
     seed: int | None = 0,
 ) -> np.ndarray:
-    """SmoothGrad: the gradient averaged over copies with Gaussian noise (std = noise x value range)."""
+    """SmoothGrad: the gradient averaged over copies with Gaussian noise (std = noise x value range).
+
+    ``seed`` seeds torch's generator for the noise inside :func:`torch.random.fork_rng`, so the
+    caller's random state is left as it was.
+    """
     import torch
     from captum.attr import NoiseTunnel, Saliency
 
+    samples = _positive_int(samples, "samples")
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)) or not (
+        np.isfinite(noise) and noise >= 0
+    ):
+        raise InputError(f"noise must be a finite number >= 0 (a fraction of the value range); got {noise!r}")
     lo, hi = image.value_range
-    if seed is not None:
-        torch.manual_seed(seed)
-    return _run(
-        model, image, lambda m: NoiseTunnel(Saliency(m)), target=target, nt_type="smoothgrad",
-        nt_samples=int(samples), nt_samples_batch_size=8, stdevs=float(noise) * (hi - lo), abs=False,
-    )
+    with torch.random.fork_rng():
+        if seed is not None:
+            torch.manual_seed(seed)
+        return _run(
+            model, image, lambda m: NoiseTunnel(Saliency(m)), target=target, nt_type="smoothgrad",
+            nt_samples=samples, nt_samples_batch_size=8, stdevs=float(noise) * (hi - lo), abs=False,
+        )

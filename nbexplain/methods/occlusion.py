@@ -1,8 +1,8 @@
 """Occlusion (Zeiler & Fergus 2014): slide a square of baseline colour over the image, record the drop.
 
-Equal to Captum's ``Occlusion`` with a window covering all channels, computed with one vectorised
-``where`` per batch and the model's best batch size; the per-pixel average over covering windows is two
-small matrix products instead of a loop.
+Equal to Captum's ``Occlusion`` with a window covering all channels, computed on batches built lazily
+(copies of the image with one window filled each) at the model's best batch size; the per-pixel
+average over covering windows is two small matrix products instead of a loop.
 """
 
 from __future__ import annotations
@@ -24,9 +24,17 @@ def _pair(value, name: str) -> tuple[int, int]:
     return int(pair[0]), int(pair[1])
 
 
+def _class_scores(outputs: np.ndarray) -> np.ndarray:
+    """One column per class: a single logit z (a binary model) becomes [-z, z], as in gradient methods."""
+    return np.concatenate([-outputs, outputs], axis=1) if outputs.shape[1] == 1 else outputs
+
+
 def window_starts(size: int, window: int, stride: int) -> np.ndarray:
-    """Start offsets of the windows along one axis (as Captum: only windows that fit)."""
-    return np.arange(0, size - window + 1, stride)
+    """Start offsets of the windows along one axis, as Captum: ``ceil((size - window) / stride) + 1``
+    windows, so when the stride does not divide ``size - window`` the last one is cut off at the border
+    (every pixel is covered when ``stride <= window``). Windows that would start past the edge are dropped."""
+    starts = np.arange(int(np.ceil((size - window) / stride)) + 1) * stride
+    return starts[starts < size]
 
 
 def occlusion(
@@ -41,8 +49,9 @@ def occlusion(
 ) -> np.ndarray:
     """Occlusion attribution, (C, H, W): mean drop of the target output over the windows covering a pixel.
 
-    ``window`` defaults to max(4, H // 14) pixels, ``stride`` to half the window. Pixels no window covers
-    get 0 (Captum gives NaN there).
+    ``window`` defaults to max(4, H // 14) pixels, ``stride`` to half the window. Windows are placed as
+    in Captum (see :func:`window_starts`); pixels no window covers (only when ``stride > window``, which
+    Captum refuses) get 0.
     """
     c, h, w = image.tensor.shape
     window = _pair(window if window is not None else max(4, min(h, w) // 14), "window")
@@ -69,11 +78,14 @@ def occlusion(
 
         def __getitem__(self, span: slice) -> np.ndarray:
             idx = np.arange(n_windows)[span]
-            mask = row_cover[idx // len(cols)][:, :, None] & col_cover[idx % len(cols)][:, None, :]
-            return np.where(mask[:, None], fill[None], x[None])
+            batch = np.repeat(x[None], len(idx), axis=0)  # copies of the image, then each window filled
+            for k, i in enumerate(idx):
+                r, q = rows[i // len(cols)], cols[i % len(cols)]
+                batch[k, :, r : r + window[0], q : q + window[1]] = fill[:, r : r + window[0], q : q + window[1]]
+            return batch
 
-    scores = model.predict(Occluded(), progress=progress)[:, target]
-    reference = model.predict(x[None])[0, target]
+    scores = _class_scores(model.predict(Occluded(), progress=progress))[:, target]
+    reference = _class_scores(model.predict(x[None]))[0, target]
     drop = (reference - scores).reshape(len(rows), len(cols))
     total = row_cover.T.astype(np.float64) @ drop @ col_cover.astype(np.float64)
     count = np.outer(row_cover.sum(0), col_cover.sum(0))

@@ -47,7 +47,9 @@ class _AttributionView(ExplainerWidget):
     target = traitlets.Int(0).tag(sync=True)
     opacity = traitlets.Float(0.6, min=0.0, max=1.0).tag(sync=True)
     colormap = traitlets.Enum(COLORMAPS, default_value="auto").tag(sync=True)
-    layout = traitlets.Enum(("overlay", "side-by-side"), default_value="overlay").tag(sync=True)
+    # not "layout": that name is ipywidgets' Layout model on every DOMWidget (the front end would try to
+    # render the string as a child view)
+    arrangement = traitlets.Enum(("overlay", "side-by-side"), default_value="overlay").tag(sync=True)
     display_size = traitlets.Int(320, min=32).tag(sync=True)
     interactive = traitlets.Bool(True).tag(sync=True)  # False when there is no model to recompute with
 
@@ -58,7 +60,7 @@ class _AttributionView(ExplainerWidget):
 
 
 class Heatmap(_AttributionView):
-    """An image with an attribution heatmap; switch method, target class, opacity, colormap and layout.
+    """An image with an attribution heatmap; switch method, target class, opacity, colormap and arrangement.
 
     Parameters
     ----------

@@ -1,0 +1,397 @@
+"""CounterfactualSliders: one slider per feature, a live prediction, a counterfactual search and a local explanation.
+
+Drag a feature until the decision flips, or press "Find counterfactual" and the sliders move to the smallest
+change nbexplain finds (:func:`~nbexplain.counterfactual`). Constraints are the search's: immutable features
+are locked, sliders are bounded by the allowed ranges, integers and categories snap. Beside the sliders,
+Shapley values (or LIME with its fidelity) of the current point update as it moves.
+
+Requests (view -> kernel): ``predict`` {value, selected?}, ``explain`` {value}, ``find`` {n, sparse}. The
+kernel projects every point onto the constraints before predicting, so a point outside them is never shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import traitlets
+
+from ..adapters import Model, as_model
+from ..errors import Cancelled, InputError
+from ..methods.counterfactual import CounterfactualResult, counterfactual
+from ..methods.counterfactual_space import FeatureSpace, as_point, feature_space, make_objective
+from ..methods.lime_tabular import lime_tabular
+from ..methods.shapley_tabular import shapley_tabular
+from ..methods.tabular_explanation import TabularExplanation
+from ..tabular import as_table, tabular_model
+from . import assets
+from .base import DIRECT, ExplainerWidget, Request, RequestContext, handles
+from .codec import array_serialization, decode_array
+
+EXPLAINERS = ("shapley", "lime", "none")
+BINS = 24
+#: explanation defaults sized for interactive updates
+EXPLAINER_DEFAULTS = {"shapley": {"n_background": 50}, "lime": {"n_samples": 2000}}
+
+
+def _array(**kwargs):
+    return traitlets.Any(None).tag(sync=True, **array_serialization, **kwargs)
+
+
+class CounterfactualSliders(ExplainerWidget):
+    """Sliders over the features of one row, with the live prediction, counterfactuals and a local explanation.
+
+    Parameters
+    ----------
+    model : torch.nn.Module, scikit-learn estimator, callable or Model
+    X_train : (N, F) array-like or DataFrame
+        Training data: slider ranges and histograms, the distance's MAD scale, the explanation's background.
+    x : (F,) array-like
+        The original row.
+    feature_names, class_names : optional names (shown as text, never as HTML).
+    immutable, ranges, integer, categorical
+        Constraints, as for :func:`~nbexplain.counterfactual`; sliders follow them (immutable ones are locked).
+    target : int, str or None
+        The class counterfactuals aim for and whose probability is explained; None: the most probable
+        other class at ``x``.
+    explainer : {"shapley", "lime", "none"}
+        The local explanation shown beside the sliders.
+    explainer_options : dict, optional
+        Keyword arguments for :func:`~nbexplain.shapley_tabular` / :func:`~nbexplain.lime_tabular`.
+    counterfactual_options : dict, optional
+        Defaults for :meth:`find` (e.g. ``{"epsilon": 0.3}``).
+
+    Examples
+    --------
+    >>> cf = nbx.CounterfactualSliders(clf, X_train, X_test[0], feature_names=names,
+    ...                                immutable=["age"], integer=["children"])
+    >>> cf                       # drag, or press "Find counterfactual"
+    >>> result = cf.find(n=3)    # the same from Python: the sliders move to result.best.x
+    >>> cf.value, cf.prediction
+    """
+
+    _esm = assets.view_esm("counterfactual")
+    _css = assets.view_css("counterfactual")
+
+    feature_names = traitlets.List([]).tag(sync=True)
+    class_names = traitlets.List([]).tag(sync=True)
+    #: per feature: {name, lower, upper, step, integer, categorical, immutable, categories, labels, scale}
+    features = traitlets.List([]).tag(sync=True)
+    histograms = _array()  # (F, bins) float32, each row scaled to max 1
+    original = _array()  # (F,) float64
+    value = _array()  # (F,) float64, the current point
+    prediction = _array()  # (K,) float64 probabilities (regression: (1,) output)
+    original_prediction = _array()
+    kind = traitlets.Unicode("probability").tag(sync=True)
+    target = traitlets.Int(0).tag(sync=True)
+    desired = traitlets.Float(1.0).tag(sync=True)
+    epsilon = traitlets.Float(0.45).tag(sync=True)
+    counterfactuals = _array()  # (n, F) float64
+    counterfactual_info = traitlets.List([]).tag(sync=True)  # [{valid, distance, n_changed, value}]
+    selected = traitlets.Int(-1).tag(sync=True)  # index into counterfactuals, -1: none
+    explainer = traitlets.Enum(EXPLAINERS, default_value="shapley").tag(sync=True)
+    explanation_values = _array()  # (F,) float64
+    explanation = traitlets.Dict({}).tag(sync=True)  # {label, base, prediction, fidelity, target_name}
+
+    def __init__(self, model: Any, X_train: Any, x: Any, *, feature_names: Any = None, class_names: Any = None,
+                 immutable: Any = None, ranges: Any = None, integer: Any = None, categorical: Any = None,
+                 target: Any = None, explainer: str = "shapley", explainer_options: dict | None = None,
+                 counterfactual_options: dict | None = None, bins: int = BINS, **kwargs: Any):
+        if explainer not in EXPLAINERS:
+            raise InputError(f"explainer={explainer!r} is not valid: expected one of {list(EXPLAINERS)}")
+        if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or not 2 <= bins <= 200:
+            raise InputError(f"bins must be an int in 2..200; got {bins!r}")
+        self._table = as_table(X_train, feature_names, "X_train")
+        self._X_train = X_train
+        self._raw_model = model
+        self._model: Model = tabular_model(model, self._table)
+        if class_names is not None:
+            self._model = as_model(self._model, class_names=class_names)
+        xv = as_point(x, self._table)
+        self._constraints = dict(immutable=immutable, ranges=ranges, integer=integer, categorical=categorical)
+        self._space: FeatureSpace = feature_space(self._table, xv, **self._constraints)
+        self._counterfactual_options = dict(counterfactual_options or {})
+        self._explainer_options = {k: dict(v) for k, v in EXPLAINER_DEFAULTS.items()}
+        for name, opts in (explainer_options or {}).items():
+            if name not in ("shapley", "lime"):
+                raise InputError(f"explainer_options keys must be 'shapley' or 'lime'; got {name!r}")
+            self._explainer_options[name].update(opts)
+        objective, scores = make_objective(self._model, xv, target,
+                                           self._counterfactual_options.get("target_probability"),
+                                           self._counterfactual_options.get("epsilon"))
+        self._objective = objective
+        self.result: CounterfactualResult | None = None
+        self.explanation_result: TabularExplanation | None = None
+        super().__init__(**kwargs)
+        sp = self._space
+        with self.hold_sync():
+            self.feature_names = list(sp.feature_names)
+            names = self._model.class_names
+            n_out = len(self._probabilities(scores[None])[0])
+            self.class_names = list(names) if names else ([f"class {k}" for k in range(n_out)]
+                                                          if objective.kind == "probability" else ["prediction"])
+            self.kind = objective.kind
+            self.target = objective.target
+            self.desired = objective.desired
+            self.epsilon = objective.epsilon
+            self.features = self._describe_features()
+            self.histograms = self._histograms(int(bins))
+            self.original = xv.copy()
+            self.original_prediction = self._probabilities(scores[None])[0]
+            self.explainer = explainer
+            self._commit_point(xv, self.original_prediction)
+        if explainer != "none":
+            self._explain(xv, DIRECT)
+
+    # -- construction helpers ------------------------------------------------------------------
+    @classmethod
+    def from_result(cls, result: CounterfactualResult, model: Any, X_train: Any, **kwargs: Any) -> CounterfactualSliders:
+        """A widget at the result's original row with its counterfactuals listed (the first selected)."""
+        sp = result.space
+        kwargs.setdefault("feature_names", result.feature_names)
+        kwargs.setdefault("immutable", [int(j) for j in np.flatnonzero(~sp.mutable)])
+        kwargs.setdefault("integer", [int(j) for j in np.flatnonzero(sp.integer)])
+        def categories(j):  # labels when the codes are 0..k-1, else the allowed values
+            cats = sp.categories[j]
+            labelled = sp.category_labels[j] is not None and np.array_equal(cats, np.arange(len(cats)))
+            return list(sp.category_labels[j]) if labelled else [float(c) for c in cats]
+
+        kwargs.setdefault("categorical", {int(j): categories(j) for j in np.flatnonzero(sp.categorical)})
+        kwargs.setdefault("ranges", {int(j): (float(sp.lower[j]), float(sp.upper[j])) for j in np.flatnonzero(~sp.categorical)})
+        kwargs.setdefault("target", result.target if result.kind == "probability" else result.desired)
+        widget = cls(model, X_train, result.original, **kwargs)
+        widget._show_result(result, DIRECT)
+        return widget
+
+    def _describe_features(self) -> list[dict]:
+        sp = self._space
+        out = []
+        for j, name in enumerate(sp.feature_names):
+            cat = bool(sp.categorical[j])
+            lo, hi = float(sp.lower[j]), float(sp.upper[j])
+            if cat:
+                cats = [float(c) for c in sp.categories[j]]
+                lo, hi, step = cats[0], cats[-1], 1.0
+            elif sp.integer[j]:
+                step = 1.0
+            else:
+                step = float((hi - lo) / 1000) if hi > lo else 1.0
+            out.append({
+                "name": name, "lower": lo, "upper": hi, "step": step, "integer": bool(sp.integer[j]),
+                "categorical": cat, "immutable": not bool(sp.mutable[j]),
+                "categories": [float(c) for c in sp.categories[j]] if cat else None,
+                "labels": list(sp.category_labels[j]) if cat else None, "scale": float(sp.scale[j]),
+            })
+        return out
+
+    def _histograms(self, bins: int) -> np.ndarray:
+        sp = self._space
+        values = self._table.values
+        n_cat = max([len(c) for c in sp.categories if c is not None] + [0])
+        width = max(bins, n_cat)
+        hist = np.zeros((sp.n_features, width), dtype=np.float32)
+        for j in range(sp.n_features):
+            if sp.categorical[j]:
+                counts = np.array([(values[:, j] == c).sum() for c in sp.categories[j]], dtype=np.float64)
+            else:
+                lo, hi = sp.lower[j], sp.upper[j]
+                counts, _ = np.histogram(values[:, j], bins=bins, range=(lo, hi if hi > lo else lo + 1))
+            hist[j, :len(counts)] = counts / max(1.0, float(np.max(counts)))
+        return hist
+
+    def _probabilities(self, scores: np.ndarray) -> np.ndarray:
+        return scores[:, :1] if self._objective.kind == "regression" else self._model.to_probabilities(scores)
+
+    # -- the current point ---------------------------------------------------------------------
+    def _project(self, value: Any) -> np.ndarray:
+        if isinstance(value, dict):  # an array from the view: {dtype, shape, buffer}
+            value = decode_array(value)
+        v = np.asarray(value, dtype=np.float64).reshape(-1)
+        if v.shape != (self._space.n_features,):
+            raise InputError(f"value must have {self._space.n_features} features; got shape {np.shape(value)}")
+        if not np.all(np.isfinite(v)):
+            raise InputError("value contains NaN or infinite numbers")
+        return self._space.project(v[None])[0]
+
+    def _commit_point(self, v: np.ndarray, prediction: np.ndarray, selected: int | None = None) -> None:
+        self.value = v.copy()
+        self.prediction = np.asarray(prediction, dtype=np.float64).copy()
+        if selected is not None:
+            self.selected = int(selected)
+
+    def _predict(self, value: Any, ctx: RequestContext, selected: int | None = None) -> np.ndarray:
+        v = self._project(value)
+        p = self._probabilities(self._model.predict(v[None]))[0]
+        with self._applying(ctx):
+            self._commit_point(v, p, selected)
+        return v
+
+    @handles("predict")
+    def _on_predict(self, params: dict, ctx: RequestContext) -> dict:
+        selected = params.get("selected")
+        v = self._predict(params["value"], ctx, None if selected is None else int(selected))
+        return {"value": v, "prediction": self.prediction, "selected": self.selected}
+
+    @traitlets.validate("value")
+    def _validate_value(self, proposal: dict) -> Any:
+        if self._is_applying or proposal["value"] is None:
+            return proposal["value"]
+        return self._project(proposal["value"])
+
+    @traitlets.observe("value")
+    def _value_changed(self, change: dict) -> None:
+        if self._is_applying or change["old"] is None:
+            return
+        with self._compute_lock:  # a point set from Python: predict (and explain) it
+            p = self._probabilities(self._model.predict(self.value[None]))[0]
+            with self._applying():
+                self.prediction = p
+                self.selected = -1
+            if self.explainer != "none":
+                self._explain(self.value, DIRECT)
+
+    # -- explanation ---------------------------------------------------------------------------
+    def explain(self, value: Any = None) -> TabularExplanation | None:
+        """The local explanation of ``value`` (default: the current point); also shown beside the sliders."""
+        v = self.value if value is None else self._project(value)
+        with self._compute_lock:
+            return self._explain(v, DIRECT)
+
+    def _explain(self, v: np.ndarray, ctx: RequestContext) -> TabularExplanation | None:
+        if self.explainer == "none":
+            with self._applying(ctx):
+                self.explanation, self.explanation_values = {}, None
+            return None
+        dispatcher = self._dispatcher
+
+        def progress(fraction: float) -> None:
+            ctx.progress(fraction)
+            if ctx is not DIRECT and dispatcher.superseded(Request(-1, "predict", {})):
+                raise Cancelled("a newer point is waiting to be predicted")
+
+        target = self._objective.target if self._objective.kind == "probability" else None
+        if self.explainer == "shapley":
+            result = shapley_tabular(self._model, v, self._table, target=target, progress=progress,
+                                     **self._explainer_options["shapley"])
+        else:
+            options = dict(self._explainer_options["lime"])
+            options.setdefault("categorical", [int(j) for j in np.flatnonzero(self._space.categorical)])
+            result = lime_tabular(self._model, v, self._table, target=target, progress=progress, **options)
+        with self._applying(ctx):
+            self.explanation_result = result
+            self.explanation_values = result.values.astype(np.float64)
+            self.explanation = {
+                "method": result.method, "label": result.label, "base": result.base_value,
+                "prediction": result.prediction, "target_name": result.target_name, "output": result.output,
+                "fidelity": result.fidelity, "n_evaluations": result.n_evaluations,
+            }
+        return result
+
+    @handles("explain")
+    def _on_explain(self, params: dict, ctx: RequestContext) -> dict:
+        if "explainer" in params:
+            if params["explainer"] not in EXPLAINERS:
+                raise InputError(f"explainer={params['explainer']!r} is not valid: expected one of {list(EXPLAINERS)}")
+            with self._applying(ctx):
+                self.explainer = params["explainer"]
+        v = self._project(params.get("value", self.value))
+        self._explain(v, ctx)
+        return {"values": self.explanation_values, "explanation": self.explanation}
+
+    @traitlets.observe("explainer")
+    def _explainer_changed(self, change: dict) -> None:
+        if self._is_applying or self.value is None:
+            return
+        with self._compute_lock:
+            self._explain(self.value, DIRECT)
+
+    # -- counterfactuals -----------------------------------------------------------------------
+    def find(self, n: int | None = None, *, sparse: bool | None = None, **options: Any) -> CounterfactualResult:
+        """Search counterfactuals of the original row; the sliders move to the first. Returns the result.
+
+        Keyword options go to :func:`~nbexplain.counterfactual` (``epsilon``, ``target_probability``,
+        ``method``, ``seed``); the constraints are the widget's.
+        """
+        with self._compute_lock:
+            return self._find(n, sparse, options, DIRECT)
+
+    def _find(self, n: Any, sparse: Any, options: dict, ctx: RequestContext) -> CounterfactualResult:
+        opts = {**self._counterfactual_options, **options}
+        if n is not None:
+            opts["n"] = n
+        if sparse is not None:
+            opts["sparse"] = sparse
+        for bad in ("immutable", "ranges", "integer", "categorical", "target"):
+            if bad in opts:
+                raise InputError(f"{bad} is fixed when the widget is made; make a new CounterfactualSliders to change it")
+        target = self._objective.target if self._objective.kind == "probability" else self._objective.desired
+        result = counterfactual(self._model, self.original, self._table, target, progress=ctx.progress,
+                                **self._constraints, **opts)
+        self._show_result(result, ctx)
+        return result
+
+    def _show_result(self, result: CounterfactualResult, ctx: RequestContext) -> None:
+        rows = np.array([c.x for c in result.counterfactuals])
+        best = result.counterfactuals[0]
+        with self._applying(ctx):
+            self.result = result
+            self.counterfactuals = rows
+            self.counterfactual_info = [
+                {"valid": c.valid, "distance": c.distance, "n_changed": c.n_changed, "value": c.value,
+                 "loss": c.loss, "changed": [int(j) for j in np.flatnonzero(c.changed)]}
+                for c in result.counterfactuals]
+            pred = best.prediction if result.kind == "probability" else best.prediction[:1]
+            self._commit_point(best.x, pred, 0)
+        if self.explainer != "none":
+            try:
+                self._explain(best.x, ctx)
+            except Cancelled:
+                pass
+
+    @handles("find")
+    def _on_find(self, params: dict, ctx: RequestContext) -> dict:
+        n = params.get("n")
+        self._find(None if n is None else int(n), params.get("sparse"), {}, ctx)
+        return {"value": self.value, "prediction": self.prediction}
+
+    def select(self, index: int) -> np.ndarray:
+        """Move the sliders to counterfactual ``index`` of the last search; returns the point."""
+        if self.counterfactuals is None:
+            raise InputError("no counterfactuals yet: call find() first")
+        n = len(self.counterfactuals)
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not -n <= index < n:
+            raise InputError(f"index={index!r} is out of range: there are {n} counterfactuals")
+        with self._compute_lock:
+            v = self._predict(self.counterfactuals[int(index) % n], DIRECT, int(index) % n)
+            if self.explainer != "none":
+                self._explain(v, DIRECT)
+        return v
+
+    def reset(self) -> None:
+        """Back to the original row."""
+        with self._compute_lock:
+            self._predict(self.original, DIRECT, -1)
+            if self.explainer != "none":
+                self._explain(self.original, DIRECT)
+
+    # -- static fallback -----------------------------------------------------------------------
+    def _static_png(self) -> bytes | None:
+        from ..plotting import png_of
+
+        def draw(fig):
+            ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2]})
+            labels = list(self.class_names)[: len(self.prediction)]
+            ax1.barh(range(len(labels))[::-1], self.prediction, color="#2166ac")
+            ax1.set_yticks(range(len(labels))[::-1], labels, fontsize=8)
+            ax1.set_title("prediction", fontsize=9)
+            if self.kind == "probability":
+                ax1.set_xlim(0, 1)
+            delta = (self.value - self.original) / np.array([f["scale"] for f in self.features])
+            names = self.feature_names
+            y = np.arange(len(names))[::-1]
+            ax2.barh(y, delta, color=["#b2182b" if d < 0 else "#2166ac" for d in delta])
+            ax2.set_yticks(y, [f"{n} = {v:.4g}" for n, v in zip(names, self.value, strict=True)], fontsize=7)
+            ax2.axvline(0, color="0.4", lw=0.8)
+            ax2.set_title("change from the original (MADs)", fontsize=9)
+
+        return png_of(draw, figsize=(8, 0.25 * len(self.feature_names) + 1.5))

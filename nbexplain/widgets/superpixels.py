@@ -1,0 +1,574 @@
+"""SuperpixelExplorer: click superpixels off and on, watch the prediction, explain with LIME, Shapley, anchors.
+
+The view owns the mask being edited and asks "predict" for it; the kernel (or, once the whole 2**M table
+of a small segmentation is known, the table the view holds) answers with the shown classes'
+probabilities. Every answer and every explanation comes from one :class:`~nbexplain.SuperpixelGame`, so
+toggles, LIME, Shapley values, anchors and curves share cached model outputs.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import traitlets
+
+from ..adapters import as_model
+from ..errors import InputError
+from ..images import as_image, to_display
+from ..methods.coalitions import all_coalitions
+from ..segmentation import SEGMENTATION_METHODS, Segmentation
+from ..superpixels import (
+    Anchor,
+    LimeImage,
+    PerturbationCurves,
+    ShapleyImage,
+    SuperpixelGame,
+    anchor_image,
+    deletion_insertion,
+    lime_image,
+    shapley_image,
+)
+from ..superpixels.engine import FILLS
+from . import assets
+from .base import DIRECT, ExplainerWidget, RequestContext, handles
+from .codec import array_serialization, decode_array
+
+EXPLAINERS = ("lime", "shapley", "anchor")
+TABLE_MAX_PLAYERS = 12  # the view may hold the 2**M table (4096 rows) and answer toggles itself
+GAMES_KEPT = 4
+
+
+def _array_trait():
+    return traitlets.Any(None).tag(sync=True, **array_serialization)
+
+
+class SuperpixelExplorer(ExplainerWidget):
+    """An image split into superpixels beside the model's class probabilities; toggle superpixels, explain.
+
+    Click a superpixel (or focus one and press space) to hide it, filled with its mean colour, grey,
+    black, a blur or your image; the bars follow. Re-segment live (slic, felzenszwalb, quickshift, a grid,
+    or your labels). LIME, Shapley and Anchor buttons colour the superpixels (or outline the anchor) with
+    the explanation's quality beside it; a slider keeps or removes the top-k superpixels of the ranking
+    (the deletion/insertion curves).
+
+    Parameters
+    ----------
+    model : torch.nn.Module, estimator, callable, Model or SuperpixelGame
+        The classifier; a :class:`~nbexplain.SuperpixelGame` brings its image, segmentation, fill, target
+        and cached evaluations (e.g. the 2**M table exact Shapley values computed).
+    image : array or PIL image
+        The image (as :func:`nbexplain.as_image` accepts); omit with a game.
+    segmentation : str, Segmentation, array or callable
+        "slic", "felzenszwalb", "quickshift", "grid", a :class:`Segmentation`, labels or a callable.
+    n_segments : int, optional
+        Main parameter of "slic" and "grid".
+    fill : str, number or image
+        What a hidden superpixel shows: "mean" (its own mean colour), "grey", "black", "white", "blur",
+        a number or an image.
+    target : int, str or None
+        The class shown with the top-k and explained; None is the predicted class.
+    top_k : int
+        Classes shown (plus the target).
+    segment_params : dict, optional
+        Further parameters of the segmentation method (e.g. ``{"compactness": 20}``).
+    explain_options : dict, optional
+        Options per explainer, e.g. ``{"lime": {"n_samples": 500}, "anchor": {"threshold": 0.9}}``.
+    precompute : bool
+        Evaluate all 2**M coalitions now (M <= 12) so the view answers toggles without the kernel.
+
+    Examples
+    --------
+    >>> ex = nbx.SuperpixelExplorer(model, image, segmentation="slic", n_segments=50, fill="mean")
+    >>> ex.toggle(3); ex.probabilities[ex.target]
+    >>> lime = ex.explain("lime")
+    """
+
+    _esm = assets.view_esm("superpixels")
+    _css = assets.view_css("superpixels")
+
+    image = _array_trait()  # (H, W, 3) uint8
+    fill_image = _array_trait()  # (H, W, 3) uint8: what hidden superpixels show
+    labels = _array_trait()  # (H, W) int32
+    n_superpixels = traitlets.Int(0).tag(sync=True)
+    active = _array_trait()  # (M,) bool: True = shown
+    classes = traitlets.List([]).tag(sync=True)  # [{index, name, full}] the classes with bars
+    bars = _array_trait()  # (T,) float32 probabilities of `classes` for `active`
+    top = traitlets.Dict({}).tag(sync=True)  # {index, name, probability}: the predicted class for `active`
+    target = traitlets.Int(0).tag(sync=True)
+    seg_method = traitlets.Unicode("slic").tag(sync=True)
+    seg_param = traitlets.Float(None, allow_none=True).tag(sync=True)
+    seg_options = traitlets.List([]).tag(sync=True)  # [{name, label, param, low, high, step}]
+    fill = traitlets.Unicode("mean").tag(sync=True)
+    fill_options = traitlets.List([]).tag(sync=True)
+    overlay = traitlets.Unicode("").tag(sync=True)  # "", "lime", "shapley", "anchor"
+    overlay_values = _array_trait()  # (M,) float32
+    overlay_info = traitlets.Dict({}).tag(sync=True)  # {title, quality: [lines], limit}
+    anchor = traitlets.List([]).tag(sync=True)
+    curve_order = _array_trait()  # (M,) int32, most important first
+    curve_deletion = _array_trait()  # (M+1,) float32
+    curve_insertion = _array_trait()
+    curve_info = traitlets.Dict({}).tag(sync=True)  # {auc_deletion, auc_insertion, label}
+    table = _array_trait()  # (2**M, T) float32 probabilities of `classes`, when known
+    table_top = _array_trait()  # (2**M,) int32 predicted class
+    table_top_p = _array_trait()  # (2**M,) float32 its probability
+    table_names = traitlets.Dict({}).tag(sync=True)  # {str(class index): name} for table_top
+    display_size = traitlets.Int(360, min=64).tag(sync=True)
+    interactive = traitlets.Bool(True).tag(sync=True)
+
+    def __init__(self, model: Any, image: Any = None, segmentation: Any = "slic", n_segments: int | None = None,
+                 fill: Any = "mean", target: Any = None, *, class_names=None, top_k: int = 5,
+                 segment_params: dict | None = None, explain_options: dict | None = None,
+                 precompute: bool = False, **kwargs: Any):
+        super().__init__(**kwargs)
+        if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
+            raise InputError(f"top_k must be a positive int; got {top_k!r}")
+        self.top_k = int(top_k)
+        self.explain_options = {k: dict(v) for k, v in (explain_options or {}).items()}
+        unknown = set(self.explain_options) - set(EXPLAINERS)
+        if unknown:
+            raise InputError(f"explain_options has unknown explainers {sorted(unknown)}; expected {list(EXPLAINERS)}")
+        self.result: LimeImage | ShapleyImage | Anchor | None = None
+        self.curves: PerturbationCurves | None = None
+        self._games: OrderedDict[tuple, SuperpixelGame] = OrderedDict()
+        self._probs: np.ndarray | None = None
+        if model is None:  # a static view of a result (see from_result)
+            self._model = None
+            self.interactive = False
+            return
+        given_game = model if isinstance(model, SuperpixelGame) else None
+        if given_game is not None:  # explore this game: its image, segmentation, fill, target and cache
+            if image is not None:
+                raise InputError("pass either a SuperpixelGame, or a model with an image, not both")
+            model, image, segmentation = given_game.model, given_game.image, given_game.segmentation
+            fill = given_game.fill_spec if given_game.fill_spec != "image" else given_game.fills[0]
+            target = given_game.target if target is None else target
+            n_segments, segment_params = None, None
+        self._model = as_model(model, class_names=class_names)
+        self._image = as_image(image)
+        self._user_fill = None if isinstance(fill, str) else fill
+        self._user_segmentation = None if isinstance(segmentation, str) else segmentation
+        if given_game is not None:
+            self._games[("custom", (), given_game.fill_spec)] = given_game
+        params = dict(segment_params or {})
+        method = segmentation if isinstance(segmentation, str) else "custom"
+        if n_segments is not None:
+            if method not in ("slic", "grid"):
+                raise InputError(f"n_segments is the parameter of 'slic' and 'grid'; for {method!r} pass "
+                                 "segment_params (e.g. {'scale': 200} for felzenszwalb)")
+            params["n_segments"] = n_segments
+        self._seg_params: dict[str, dict] = {m: dict(s.defaults) for m, s in SEGMENTATION_METHODS.items()}
+        self._seg_params[method] = {**self._seg_params.get(method, {}), **params}
+        fills = list(FILLS) + (["image"] if self._user_fill is not None else [])
+        self.fill_options = fills
+        self.seg_options = [{"name": s.name, "label": s.label, "param": s.main, "low": s.low, "high": s.high,
+                             "step": s.step} for s in SEGMENTATION_METHODS.values()] + (
+            [{"name": "custom", "label": "your segmentation", "param": None}] if self._user_segmentation is not None else [])
+        self._target_request = target
+        self._switch(method, "image" if self._user_fill is not None else fill, params, DIRECT)
+        if precompute:
+            self.precompute()
+
+    # -- construction from results ----------------------------------------------------------------------
+    @classmethod
+    def from_result(cls, result: Any, model: Any = None, **kwargs: Any) -> SuperpixelExplorer:
+        """An explorer showing ``result`` (LIME, Shapley, anchor or curves); interactive with ``model``."""
+        seg: Segmentation = result.segmentation
+        if model is not None:
+            widget = cls(model, seg.image, segmentation=seg.labels, target=result.target, **kwargs)
+        else:
+            widget = cls(None, None, **kwargs)
+            with widget._applying():
+                widget.image, widget.labels = seg.image, seg.labels
+                widget.fill_image = seg.image
+                widget.n_superpixels = seg.n_segments
+                widget.active = np.ones(seg.n_segments, bool)
+                widget.seg_method = seg.method
+                widget.target = int(result.target)
+                widget.classes = [{"index": int(result.target), "name": result.target_name, "full": 0.0}]
+        with widget._applying():
+            widget._show_result(result)
+        return widget
+
+    # -- Python API -------------------------------------------------------------------------------------
+    @property
+    def game(self) -> SuperpixelGame:
+        """The perturbation engine of the current segmentation and fill (its cache is shared)."""
+        return self._game
+
+    @property
+    def segmentation(self) -> Segmentation:
+        return self._game.segmentation
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """(n_classes,) the model's probabilities for the image with the current superpixels shown."""
+        return None if self._probs is None else self._probs.copy()
+
+    def toggle(self, i: int) -> None:
+        """Hide superpixel ``i`` if shown, show it if hidden."""
+        m = self.n_superpixels
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < m:
+            raise InputError(f"i={i!r} is not a superpixel: expected an int in 0..{m - 1}")
+        mask = np.array(self.active, dtype=bool)
+        mask[i] = ~mask[i]
+        self.active = mask
+
+    def reset(self) -> None:
+        """Show every superpixel."""
+        self.active = np.ones(self.n_superpixels, bool)
+
+    def invert(self) -> None:
+        """Show the hidden superpixels and hide the shown ones."""
+        self.active = ~np.asarray(self.active, dtype=bool)
+
+    def explain(self, method: str = "lime", **options: Any):
+        """Run ``method`` ("lime", "shapley" or "anchor") on the current segmentation; show and return the result.
+
+        ``options`` go to :func:`nbexplain.lime_image`, :func:`nbexplain.shapley_image` or
+        :func:`nbexplain.anchor_image` (over the widget's ``explain_options``).
+        """
+        with self._compute_lock:
+            return self._explain(method, options, DIRECT)
+
+    def resegment(self, method: str | None = None, param: float | None = None, fill: Any = None) -> None:
+        """Segment again (method and its main parameter) and/or change the fill; resets the mask."""
+        with self._compute_lock:
+            self._switch(method or self.seg_method, fill if fill is not None else self.fill,
+                         self._params_for(method or self.seg_method, param), DIRECT)
+
+    def precompute(self) -> None:
+        """Evaluate all 2**M coalitions (M <= 12), so the view answers toggles from a table, without the kernel."""
+        m = self.n_superpixels
+        if m > TABLE_MAX_PLAYERS:
+            raise InputError(f"precompute needs M <= {TABLE_MAX_PLAYERS} superpixels (2**M evaluations); this segmentation has {m}")
+        with self._compute_lock:
+            self._game.outputs(all_coalitions(m))
+            with self._applying():
+                self._publish_table()
+
+    # -- view requests ------------------------------------------------------------------------------------
+    @staticmethod
+    def _mask_param(params: dict) -> Any:
+        """The view's mask: a raw buffer at ``params.active``, or at ``params.params.active`` (see predict in
+        js/superpixels.js: where the shared requester's buffer paths land), or an encoded array."""
+        value = params.get("active")
+        nested = params.get("params")
+        if not isinstance(value, (bytes, bytearray, memoryview, dict, list, np.ndarray)) and isinstance(nested, dict):
+            value = nested.get("active")
+        return value
+
+    @handles("predict")
+    def _on_predict(self, params: dict, ctx: RequestContext) -> dict:
+        return self._predict(self._check_mask(self._mask_param(params), "active"), ctx)
+
+    @handles("sync")  # the view answered from the table; the kernel's state follows
+    def _on_sync(self, params: dict, ctx: RequestContext) -> dict:
+        return self._predict(self._check_mask(self._mask_param(params), "active"), ctx)
+
+    @handles("explain")
+    def _on_explain(self, params: dict, ctx: RequestContext) -> dict:
+        self._explain(str(params.get("method", "")), {}, ctx)
+        return {}
+
+    @handles("segment")
+    def _on_segment(self, params: dict, ctx: RequestContext) -> dict:
+        method = str(params.get("method", self.seg_method))
+        param = params.get("param")
+        fill = params.get("fill", self.fill)
+        self._switch(method, fill, self._params_for(method, param), ctx)
+        return {}
+
+    @handles("target")
+    def _on_target(self, params: dict, ctx: RequestContext) -> dict:
+        self._set_target(params.get("target"), ctx)
+        return {}
+
+    # -- state -------------------------------------------------------------------------------------------
+    def _check_mask(self, value: Any, name: str) -> np.ndarray:
+        if isinstance(value, dict) and "dtype" in value:  # {dtype, shape, buffer} (nbxEncodeArray)
+            value = decode_array(value)
+        elif isinstance(value, (bytes, bytearray, memoryview)):  # a typed array lifted to a raw buffer
+            value = np.frombuffer(bytes(value), dtype=np.uint8)
+        arr = np.asarray(value) if value is not None else None
+        if arr is None or arr.shape != (self.n_superpixels,):
+            raise InputError(f"{name} must have one boolean per superpixel, shape ({self.n_superpixels},); "
+                             f"got {None if arr is None else arr.shape}")
+        if arr.dtype != bool:
+            if not np.isin(arr, (0, 1)).all():
+                raise InputError(f"{name} must hold booleans (or 0/1)")
+            arr = arr.astype(bool)
+        return arr
+
+    @traitlets.validate("active")
+    def _validate_active(self, proposal: dict) -> np.ndarray:
+        if proposal["value"] is None:
+            return None
+        return self._check_mask(proposal["value"], "active")
+
+    @traitlets.observe("active")
+    def _active_changed(self, change: dict) -> None:
+        if self._is_applying or self._model is None or change["new"] is None:
+            return
+        from_view = "active" in getattr(self, "_property_lock", {})
+        with self._compute_lock:
+            try:
+                self._predict(change["new"], DIRECT)
+            except Exception as exc:
+                old = change["old"]
+                with self._applying():  # keep the traits true to what the probabilities describe
+                    self.active = old
+                if not from_view:
+                    raise
+                from .base import error_payload
+
+                self.error = error_payload(exc, "predict")
+
+    def _predict(self, mask: np.ndarray, ctx: RequestContext) -> dict:
+        outputs = self._game.outputs(mask[None], progress=ctx.progress)
+        probs = self._game.model.to_probabilities(outputs)[0]
+        bars = np.array([probs[c["index"]] for c in self.classes], dtype=np.float32)
+        top = self._top(probs)
+        with self._applying(ctx):
+            self.active = mask
+            self.bars = bars
+            self.top = top
+            self._probs = probs
+        self.error = {}
+        return {"bars": bars, "top": top, "active": mask.astype(np.uint8)}
+
+    def _top(self, probs: np.ndarray) -> dict:
+        i = int(np.argmax(probs))
+        return {"index": i, "name": self._model.class_name(i), "probability": float(probs[i])}
+
+    def _params_for(self, method: str, param: Any) -> dict:
+        if method not in SEGMENTATION_METHODS:
+            if method == "custom" and self._user_segmentation is not None:
+                return {}
+            raise InputError(f"segmentation method={method!r} is not valid: expected one of "
+                             f"{[o['name'] for o in self.seg_options]}")
+        params = dict(self._seg_params[method])
+        if param is not None:
+            spec = SEGMENTATION_METHODS[method]
+            if isinstance(param, bool) or not isinstance(param, (int, float, np.integer, np.floating)) \
+                    or not spec.low <= param <= spec.high:
+                raise InputError(f"{spec.main}={param!r} is not valid for {method}: expected a number in "
+                                 f"[{spec.low}, {spec.high}]")
+            params[spec.main] = int(param) if spec.main == "n_segments" else float(param)
+        return params
+
+    def _game_for(self, method: str, fill: Any, params: dict) -> SuperpixelGame:
+        if fill not in self.fill_options and fill != "gray":
+            raise InputError(f"fill={fill!r} is not valid: expected one of {self.fill_options}")
+        key = (method, tuple(sorted(params.items())), fill)
+        if key in self._games:
+            self._games.move_to_end(key)
+            return self._games[key]
+        segmentation = self._user_segmentation if method == "custom" else method
+        game = SuperpixelGame(self._model, self._image, segmentation, fill=self._user_fill if fill == "image" else fill,
+                              target=self._target_request, **params)
+        self._games[key] = game
+        while len(self._games) > GAMES_KEPT:
+            self._games.popitem(last=False)
+        return game
+
+    def _switch(self, method: str, fill: Any, params: dict, ctx: RequestContext) -> None:
+        game = self._game_for(method, fill, params)
+        ctx.check()
+        if getattr(self, "_game", None) is not None:
+            game = game.view(target=self._game.target)  # keep the explained class
+        m = game.n_players
+        full = game.probabilities
+        self._game = game
+        if method in SEGMENTATION_METHODS:
+            self._seg_params[method] = dict(params)
+        with self._applying(ctx):
+            self.image = game.segmentation.image
+            self.labels = game.segmentation.labels
+            self.fill_image = to_display(game.fills[0], self._image.value_range)
+            self.n_superpixels = m
+            self.seg_method = method
+            spec = SEGMENTATION_METHODS.get(method)
+            self.seg_param = None if spec is None else float(params.get(spec.main, spec.defaults.get(spec.main)))
+            self.fill = fill
+            self.target = game.target
+            self.classes = self._class_list(full, game.target)
+            self._clear_overlay()
+            self.active = np.ones(m, bool)
+            self.bars = np.array([full[c["index"]] for c in self.classes], dtype=np.float32)
+            self.top = self._top(full)
+            self._probs = full
+            self._publish_table()
+
+    def _class_list(self, probs: np.ndarray, target: int) -> list[dict]:
+        order = [int(i) for i in np.argsort(-probs)[: self.top_k]]
+        if target not in order:
+            order.append(int(target))
+        return [{"index": i, "name": self._model.class_name(i), "full": float(probs[i])} for i in order]
+
+    def _set_target(self, target: Any, ctx: RequestContext) -> None:
+        game = self._game.view(target=target)
+        ctx.check()
+        self._game = game
+        self._target_request = game.target
+        probs = self._probs if self._probs is not None else game.probabilities
+        with self._applying(ctx):
+            self.target = game.target
+            self.classes = self._class_list(game.probabilities, game.target)
+            self.bars = np.array([probs[c["index"]] for c in self.classes], dtype=np.float32)
+            self._clear_overlay()
+            self._publish_table()
+
+    @traitlets.observe("target")
+    def _target_changed(self, change: dict) -> None:
+        if self._is_applying or self._model is None:
+            return
+        with self._compute_lock:
+            try:
+                self._set_target(change["new"], DIRECT)
+            except Exception:
+                with self._applying():
+                    self.target = change["old"]
+                raise
+
+    def _clear_overlay(self) -> None:
+        self.result = None
+        self.curves = None
+        self.overlay = ""
+        self.overlay_values = None
+        self.overlay_info = {}
+        self.anchor = []
+        self.curve_order = self.curve_deletion = self.curve_insertion = None
+        self.curve_info = {}
+
+    def _publish_table(self) -> None:
+        """Send the 2**M table of the shown classes when every coalition is cached (M <= 12); else clear it."""
+        m = self.n_superpixels
+        cached = self._game.cached(all_coalitions(m)) if m <= TABLE_MAX_PLAYERS else None
+        if cached is None:
+            self.table = self.table_top = self.table_top_p = None
+            self.table_names = {}
+            return
+        probs = self._game.model.to_probabilities(cached)
+        top = probs.argmax(1)
+        self.table = probs[:, [c["index"] for c in self.classes]].astype(np.float32)
+        self.table_top = top.astype(np.int32)
+        self.table_top_p = probs[np.arange(len(probs)), top].astype(np.float32)
+        self.table_names = {str(int(i)): self._model.class_name(int(i)) for i in np.unique(top)}
+
+    # -- explanations -------------------------------------------------------------------------------------
+    def _explain(self, method: str, options: dict, ctx: RequestContext):
+        if method not in EXPLAINERS:
+            raise InputError(f"method={method!r} is not valid: expected one of {list(EXPLAINERS)}")
+        opts = {**self.explain_options.get(method, {}), **options}
+        game = self._game
+        span = 0.85 if method != "anchor" else 1.0
+
+        def progress(f: float) -> None:
+            ctx.progress(f * span)
+
+        if method == "lime":
+            result = lime_image(game, progress=progress, **opts)
+        elif method == "shapley":
+            result = shapley_image(game, progress=progress, **opts)
+        else:
+            result = anchor_image(game, progress=progress, **opts)
+        curves = None
+        if method != "anchor":
+            curves = deletion_insertion(game, scores=result, progress=lambda f: ctx.progress(span + (1 - span) * f))
+        with self._applying(ctx):
+            self._show_result(result, curves)
+            self._publish_table()
+        return result
+
+    def _show_result(self, result: Any, curves: PerturbationCurves | None = None) -> None:
+        self.result = result
+        if isinstance(result, PerturbationCurves):
+            curves, result_kind = result, "curves"
+        elif isinstance(result, LimeImage):
+            result_kind = "lime"
+        elif isinstance(result, ShapleyImage):
+            result_kind = "shapley"
+        elif isinstance(result, Anchor):
+            result_kind = "anchor"
+        else:
+            raise InputError(f"cannot show a {type(result).__name__} in a SuperpixelExplorer")
+        unit = "probability" if result.output == "probability" else "score"
+        if result_kind == "lime":
+            values = result.weights
+            info = {"title": f"LIME weights for {result.target_name}",
+                    "quality": [f"fidelity (weighted R²) {result.score:.3f}",
+                                f"local prediction {result.local_prediction:.3f} vs model {result.prediction:.3f} ({unit})",
+                                f"{len(result.coalitions)} samples, kernel width {result.kernel_width:g}"]}
+        elif result_kind == "shapley":
+            values = result.values
+            std = "" if result.std is None else f", max std error {float(np.max(result.std)):.2g}"
+            info = {"title": f"Shapley values ({result.method}) for {result.target_name}",
+                    "quality": [f"Σφ = {result.values.sum():.4f} = f(all) − f(none) = "
+                                f"{result.full_value:.4f} − {result.base_value:.4f}",
+                                f"efficiency gap {result.efficiency_gap:.2g}{std}",
+                                f"{result.n_evaluations} coalitions evaluated"]}
+        elif result_kind == "anchor":
+            values = result.mask.astype(np.float64)
+            verdict = "≥" if result.meets_threshold else "below"
+            info = {"title": f"anchor for {result.target_name}: superpixels {list(result.anchor)}",
+                    "quality": [f"precision {result.precision:.3f} ({verdict} threshold {result.threshold:g}; "
+                                f"lower bound {result.precision_lower:.3f})",
+                                f"coverage {result.coverage:.3g}",
+                                f"{result.n_samples} perturbed images evaluated"]}
+            self.anchor = [int(i) for i in result.anchor]
+        else:
+            values = curves.scores
+            info = {"title": "ranking", "quality": []}
+        if result_kind != "anchor":
+            self.anchor = []
+        info["limit"] = float(np.abs(values).max()) or 1.0
+        self.overlay = result_kind if result_kind != "curves" else "ranking"
+        self.overlay_values = np.asarray(values, dtype=np.float32)
+        self.overlay_info = info
+        self.curves = curves
+        if curves is not None:
+            self.curve_order = curves.order.astype(np.int32)
+            self.curve_deletion = curves.deletion.astype(np.float32)
+            self.curve_insertion = curves.insertion.astype(np.float32)
+            self.curve_info = {"auc_deletion": curves.auc_deletion, "auc_insertion": curves.auc_insertion,
+                               "label": f"{unit} of {curves.target_name}"}
+        else:
+            self.curve_order = self.curve_deletion = self.curve_insertion = None
+            self.curve_info = {}
+
+    # -- static fallback ----------------------------------------------------------------------------------
+    def _static_png(self) -> bytes | None:
+        if self.labels is None:
+            return None
+        from ..plotting import png_of
+        from ..superpixels._draw import draw_segmentation
+
+        seg = Segmentation(np.asarray(self.labels), np.asarray(self.image))
+
+        def draw(fig):
+            ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
+            active = np.asarray(self.active, bool)
+            shown = np.where(active[seg.labels][..., None], np.asarray(self.image), np.asarray(self.fill_image))
+            shown_seg = Segmentation(seg.labels, shown.astype(np.uint8))
+            if self.overlay == "anchor":
+                outline = np.zeros(seg.n_segments, bool)
+                outline[self.anchor] = True
+                draw_segmentation(shown_seg, ax=ax, outline=outline, title=self.overlay_info.get("title"))
+            else:
+                values = None if self.overlay_values is None else np.asarray(self.overlay_values)
+                draw_segmentation(shown_seg, ax=ax, values=values, colorbar=False,
+                                  title=self.overlay_info.get("title", f"{int(active.sum())}/{seg.n_segments} superpixels shown"))
+            if self.classes and self.bars is not None:
+                names = [c["name"] for c in self.classes][::-1]
+                bx.barh(range(len(names)), np.asarray(self.bars)[::-1], color="#1976d2")
+                bx.set_yticks(range(len(names)), names, fontsize=8)
+                bx.set_xlim(0, 1)
+                bx.set_title("probability", fontsize=9)
+            else:
+                bx.set_axis_off()
+            for i, line in enumerate(self.overlay_info.get("quality", [])):
+                fig.text(0.02, -0.04 - 0.05 * i, line, fontsize=8)
+
+        return png_of(draw, figsize=(7.5, 3.6))

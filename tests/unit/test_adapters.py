@@ -1,0 +1,266 @@
+"""Adapters: torch modules, scikit-learn estimators and plain callables all become one batched
+``predict`` -> (N, n_outputs) float64, checked against the model called directly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from conftest import TinyCNN
+
+import nbexplain as nbx
+from nbexplain.adapters import Model
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
+@pytest.fixture
+def batch() -> np.ndarray:
+    return np.random.default_rng(0).random((10, 3, 16, 16))
+
+
+# -- torch -------------------------------------------------------------------------------------------------
+def test_torch_logits_round_trip_in_float64(cnn, batch):
+    m = nbx.as_model(cnn)
+    y = m.predict(batch)
+    with torch.no_grad():
+        ref = cnn(torch.from_numpy(batch)).numpy()
+    assert y.dtype == np.float64 and y.shape == (10, 3)
+    np.testing.assert_allclose(y, ref, rtol=1e-13)  # float64 kept (float32 would be off by ~1e-7)
+    assert m.output == "logits" and m.n_outputs == 3 and m.differentiable
+    np.testing.assert_allclose(
+        m.predict_proba(batch), torch.softmax(torch.from_numpy(ref), 1).numpy(), rtol=1e-12
+    )
+
+
+def test_torch_float32_model_gets_float32_input(batch):
+    model = TinyCNN().eval()
+    y = nbx.as_model(model).predict(batch)  # float64 numpy in, cast to the module's dtype
+    with torch.no_grad():
+        ref = model(torch.from_numpy(batch).float()).numpy()
+    np.testing.assert_allclose(y, ref.astype(np.float64), rtol=1e-5)
+
+
+def test_torch_probabilities_pass_through(cnn, batch):
+    model = torch.nn.Sequential(cnn, torch.nn.Softmax(dim=1))
+    m = nbx.as_model(model)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(batch)).numpy()
+    np.testing.assert_allclose(m.predict_proba(batch), ref, rtol=1e-12)
+    assert m.output == "probabilities"
+    # and when told so explicitly, logits that happen to look like probabilities stay logits
+    m2 = nbx.as_model(model, output="logits")
+    np.testing.assert_allclose(m2.predict_proba(batch), softmax(ref), rtol=1e-12)
+
+
+def test_torch_single_logit_is_binary(batch):
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 16 * 16, 1)).double()
+    m = nbx.as_model(model)
+    with torch.no_grad():
+        z = model(torch.from_numpy(batch)).numpy()[:, 0]
+    p = 1 / (1 + np.exp(-z))
+    np.testing.assert_allclose(m.predict_proba(batch), np.stack([1 - p, p], 1), rtol=1e-12)
+    assert m.n_classes(batch) == 2
+
+
+def test_torch_preprocess_is_applied(cnn, batch):
+    m = nbx.as_model(cnn, preprocess=lambda t: (t - 0.5) / 0.25)
+    with torch.no_grad():
+        ref = cnn((torch.from_numpy(batch) - 0.5) / 0.25).numpy()
+    np.testing.assert_allclose(m.predict(batch), ref, rtol=1e-12)
+
+
+def test_torch_low_precision_outputs_become_float64(batch):
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 16 * 16, 4)).to(
+        torch.bfloat16
+    )
+    y = nbx.as_model(model).predict(batch)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(batch).to(torch.bfloat16)).float().numpy()
+    assert y.dtype == np.float64
+    np.testing.assert_allclose(y, ref, rtol=2e-2, atol=1e-2)
+
+
+class Dropper(torch.nn.Module):
+    """Dropout makes train mode visible in the outputs; a frozen first layer tests requires_grad."""
+
+    def __init__(self):
+        super().__init__()
+        self.cnn = TinyCNN().double()
+        self.drop = torch.nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.drop(self.cnn(x))
+
+
+@pytest.mark.filterwarnings("ignore:Setting backward hooks:UserWarning")
+@pytest.mark.parametrize(
+    "method",
+    [None, "gradient", "rectified", "smoothgrad", "gradcam", "integrated_gradients", "occlusion"],
+)
+def test_torch_state_is_restored(method, batch):
+    model = Dropper()
+    model.train()
+    model.cnn.conv1.weight.requires_grad_(False)
+    grads = {n: p.requires_grad for n, p in model.named_parameters()}
+    m = nbx.as_model(model)
+    image = batch[0]
+    if method is None:
+        y = m.predict(batch)
+        with torch.no_grad():
+            ref = model.eval()(torch.from_numpy(batch)).numpy()  # eval: dropout off, deterministic
+        model.train()
+        np.testing.assert_allclose(y, ref, rtol=1e-13)
+    else:
+        options = (
+            {"samples": 2}
+            if method == "smoothgrad"
+            else {"steps": 3}
+            if method == "integrated_gradients"
+            else {}
+        )
+        nbx.attribute(m, image, method, **options)
+    assert model.training and all(mod.training for mod in model.modules())
+    assert {n: p.requires_grad for n, p in model.named_parameters()} == grads
+    assert all(
+        p.grad is None for p in model.parameters()
+    )  # no gradient left accumulated on the weights
+    for mod in model.modules():  # Captum's hooks are gone
+        assert not mod._forward_hooks and not mod._forward_pre_hooks and not mod._backward_hooks
+
+
+def test_input_is_not_modified(cnn, batch):
+    before = batch.copy()
+    image = np.ascontiguousarray(batch[0].transpose(1, 2, 0)).astype(np.float32)
+    image_before = image.copy()
+    nbx.as_model(cnn).predict(batch)
+    for method in ("gradient", "occlusion", "integrated_gradients"):
+        nbx.attribute(cnn, image, method)
+    np.testing.assert_array_equal(batch, before)
+    np.testing.assert_array_equal(image, image_before)
+
+
+# -- scikit-learn ------------------------------------------------------------------------------------------
+def test_sklearn_predict_proba_round_trip(tabular):
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = tabular
+    est = LogisticRegression(max_iter=500).fit(X, y)
+    m = nbx.as_model(est)
+    assert m.kind == "sklearn" and not m.differentiable and m.output == "probabilities"
+    np.testing.assert_array_equal(m.predict(X), est.predict_proba(X))
+    np.testing.assert_array_equal(m.predict_proba(X), est.predict_proba(X))
+    assert m.n_classes(X) == 4
+
+
+def test_sklearn_decision_function_binary_gives_sigmoid(tabular):
+    from sklearn.svm import LinearSVC
+
+    X, y = tabular
+    est = LinearSVC().fit(X, y > 1)
+    assert not hasattr(est, "predict_proba")
+    d = est.decision_function(X)
+    p = nbx.as_model(est).predict_proba(X)
+    np.testing.assert_allclose(p[:, 1], 1 / (1 + np.exp(-d)), rtol=1e-12)
+    np.testing.assert_allclose(p.sum(1), 1, rtol=1e-12)
+    np.testing.assert_array_equal(p.argmax(1), est.predict(X).astype(int))
+
+
+def test_sklearn_decision_function_multiclass_is_logits(tabular):
+    from sklearn.svm import LinearSVC
+
+    X, y = tabular
+    est = LinearSVC().fit(X, y)
+    m = nbx.as_model(est)
+    np.testing.assert_array_equal(m.predict(X), est.decision_function(X))
+    np.testing.assert_allclose(m.predict_proba(X), softmax(est.decision_function(X)), rtol=1e-12)
+
+
+def test_sklearn_predict_only(tabular):
+    from sklearn.linear_model import LinearRegression
+
+    X, y = tabular
+    est = LinearRegression().fit(X, y.astype(float))
+    assert not hasattr(est, "predict_proba") and not hasattr(est, "decision_function")
+    out = nbx.as_model(est).predict(X)
+    np.testing.assert_array_equal(out, est.predict(X)[:, None])
+
+
+# -- callables and batching --------------------------------------------------------------------------------
+def test_callable_round_trip_and_batch_sizes(tabular):
+    X, _ = tabular
+    w = np.random.default_rng(3).normal(size=(5, 3))
+    sizes = []
+
+    def f(b):
+        sizes.append(len(b))
+        return b @ w
+
+    m = nbx.as_model(f, batch_size=32)
+    np.testing.assert_array_equal(m.predict(X), X @ w)
+    assert sizes == [32, 32, 32, 24]
+    assert m.kind == "callable" and m.output == "logits"
+    sizes.clear()
+    nbx.as_model(f).predict(X)  # tabular default: one call for the whole batch
+    assert sizes == [120]
+
+
+def test_callable_returning_torch_and_lists(tabular):
+    X, _ = tabular
+    np.testing.assert_array_equal(
+        nbx.as_model(lambda b: torch.from_numpy(b[:, :2])).predict(X), X[:, :2]
+    )
+    np.testing.assert_array_equal(nbx.as_model(lambda b: b[:, 0].tolist()).predict(X), X[:, :1])
+
+
+def test_torch_batches_cover_everything_once(batch):
+    seen = []
+
+    class Recorder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(3 * 16 * 16, 2).double()
+
+        def forward(self, x):
+            seen.append(x[:, 0, 0, 0].clone())
+            return self.lin(x.flatten(1))
+
+    big = np.random.default_rng(1).random((37, 3, 16, 16))
+    m = nbx.as_model(Recorder())
+    y = m.predict(big)
+    np.testing.assert_array_equal(torch.cat(seen).numpy(), big[:, 0, 0, 0])
+    assert y.shape == (37, 2)
+    seen.clear()
+    nbx.as_model(Recorder(), batch_size=5).predict(big)
+    assert [len(s) for s in seen] == [5] * 7 + [2]
+
+
+def test_lazy_batch_is_sliced_not_materialised(cnn):
+    data = np.random.default_rng(2).random((9, 3, 16, 16))
+    spans = []
+
+    class Lazy:
+        shape, dtype, ndim = data.shape, data.dtype, 4
+
+        def __len__(self):
+            return len(data)
+
+        def __getitem__(self, span):
+            spans.append((span.start, span.stop))
+            return data[span]
+
+    y = nbx.as_model(cnn, batch_size=4).predict(Lazy())
+    with torch.no_grad():
+        np.testing.assert_allclose(y, cnn(torch.from_numpy(data)).numpy(), rtol=1e-13)
+    assert spans == [(0, 4), (4, 8), (8, 9)]
+
+
+def test_as_model_is_idempotent_and_sets_class_names(cnn):
+    m = nbx.as_model(cnn)
+    assert nbx.as_model(m) is m
+    assert isinstance(m, Model)
+    nbx.as_model(m, class_names=["a", "b", "c"])
+    assert m.class_name(1) == "b" and m.class_name(7) == "class 7"

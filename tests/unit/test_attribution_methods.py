@@ -1,0 +1,403 @@
+"""Every attribution method against an independent reference: Captum's own class on the same float64
+model, and where it is short to write, a direct autograd / closed-form computation as well."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from captum.attr import (
+    Deconvolution,
+    GuidedBackprop,
+    InputXGradient,
+    IntegratedGradients,
+    LayerAttribution,
+    LayerGradCam,
+    NoiseTunnel,
+    Occlusion,
+    Saliency,
+)
+from conftest import H, Linear, TinyCNN, W, chw64
+
+import nbexplain as nbx
+
+pytestmark = pytest.mark.filterwarnings("ignore:Setting backward hooks:UserWarning")
+
+TARGET = 2
+
+
+def close(actual: np.ndarray, expected, rtol: float = 1e-5) -> None:
+    """float32 results vs float64 references: relative to the reference's scale."""
+    expected = np.asarray(expected, dtype=np.float64)
+    scale = float(np.abs(expected).max())
+    assert scale > 0, "a zero reference proves nothing"
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale)
+
+
+def grad_of(model, x: torch.Tensor, target: int) -> np.ndarray:
+    """d model(x)[0, target] / dx by plain autograd."""
+    x = x.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(model(x)[0, target], x)
+    return g[0].numpy()
+
+
+# -- gradients ---------------------------------------------------------------------------------------------
+def test_gradient_equals_captum_saliency_and_autograd(cnn, image):
+    r = nbx.attribute(cnn, image, "gradient", target=TARGET)
+    x = chw64(image)
+    ref = (
+        Saliency(cnn).attribute(x.clone().requires_grad_(True), target=TARGET, abs=False)[0].numpy()
+    )
+    close(r.attribution, ref)
+    close(r.attribution, grad_of(cnn, x, TARGET))
+    # the map is the max over channels of |gradient| (Simonyan et al.), not a sum
+    close(r.map, np.abs(ref).max(axis=0))
+    assert not r.signed and r.target == TARGET and r.method == "gradient"
+
+
+def test_saliency_of_linear_model_is_max_abs_weight_exactly(linear, image):
+    for target in range(3):
+        r = nbx.attribute(linear, image, "gradient", target=target)
+        w = linear.weight[target].detach().numpy()  # (C, H, W)
+        np.testing.assert_array_equal(r.map, np.abs(w).max(axis=0).astype(np.float32))
+        np.testing.assert_array_equal(r.attribution, w.astype(np.float32))
+
+
+def test_rectified_equals_captum_guided_backprop(cnn, image):
+    r = nbx.attribute(cnn, image, "rectified", target=TARGET)
+    x = chw64(image).requires_grad_(True)
+    ref = GuidedBackprop(cnn).attribute(x, target=TARGET)[0].numpy()
+    close(r.attribution, ref)
+    close(r.map, np.abs(ref).max(axis=0))
+    # the ReLUs make it differ from the plain gradient, so the comparison above is not vacuous
+    assert np.abs(ref - grad_of(cnn, chw64(image), TARGET)).max() > 1e-3 * np.abs(ref).max()
+
+
+def test_deconvolution_equals_captum_deconvolution(cnn, image):
+    r = nbx.attribute(cnn, image, "deconvolution", target=TARGET)
+    ref = Deconvolution(cnn).attribute(chw64(image).requires_grad_(True), target=TARGET)[0].numpy()
+    close(r.attribution, ref)
+    close(r.map, np.abs(ref).max(axis=0))
+    guided = (
+        GuidedBackprop(cnn).attribute(chw64(image).requires_grad_(True), target=TARGET)[0].numpy()
+    )
+    assert np.abs(ref - guided).max() > 1e-3 * np.abs(ref).max()
+
+
+def test_gradient_x_input_equals_captum_and_product(cnn, image):
+    r = nbx.attribute(cnn, image, "gradient_x_input", target=TARGET)
+    x = chw64(image)
+    ref = (
+        InputXGradient(cnn)
+        .attribute(x.clone().requires_grad_(True), target=TARGET)[0]
+        .detach()
+        .numpy()
+    )
+    close(r.attribution, ref)
+    close(r.attribution, x[0].numpy() * grad_of(cnn, x, TARGET))
+    close(r.map, ref.sum(axis=0), rtol=1e-4)  # contributions add up over channels
+    assert r.signed
+
+
+@pytest.mark.parametrize(
+    ("baseline", "value", "steps"), [("black", 0.0, 50), ("grey", 0.5, 7), (0.25, 0.25, 20)]
+)
+def test_integrated_gradients_equals_captum(cnn, image, baseline, value, steps):
+    r = nbx.attribute(
+        cnn, image, "integrated_gradients", target=TARGET, baseline=baseline, steps=steps
+    )
+    x = chw64(image).requires_grad_(True)
+    ref = (
+        IntegratedGradients(cnn)
+        .attribute(x, baselines=torch.full_like(x, value), target=TARGET, n_steps=steps)[0]
+        .detach()
+        .numpy()
+    )
+    close(r.attribution, ref)
+    close(r.map, ref.sum(axis=0), rtol=1e-4)
+
+
+def test_integrated_gradients_is_complete(cnn, image):
+    """Sundararajan et al.'s completeness: the attributions sum to f(x) - f(baseline)."""
+    r = nbx.attribute(
+        cnn, image, "integrated_gradients", target=TARGET, baseline="black", steps=64
+    )
+    with torch.no_grad():
+        x = chw64(image)
+        gap = float(cnn(x)[0, TARGET] - cnn(torch.zeros_like(x))[0, TARGET])
+    assert abs(gap) > 0.1
+    assert r.attribution.astype(np.float64).sum() == pytest.approx(gap, rel=2e-3)
+
+
+def test_integrated_gradients_of_linear_model_is_weight_times_difference(linear, image):
+    r = nbx.attribute(linear, image, "integrated_gradients", target=1, baseline=0.5, steps=3)
+    w = linear.weight[1].detach().numpy()
+    close(r.attribution, w * (image.transpose(2, 0, 1).astype(np.float64) - 0.5))
+
+
+def test_smoothgrad_equals_captum_noise_tunnel(cnn, image):
+    r = nbx.attribute(cnn, image, "smoothgrad", target=TARGET, samples=10, noise=0.2, seed=3)
+    torch.manual_seed(3)
+    ref = (
+        NoiseTunnel(Saliency(cnn))
+        .attribute(
+            chw64(image).requires_grad_(True),
+            nt_type="smoothgrad",
+            nt_samples=10,
+            nt_samples_batch_size=8,
+            stdevs=0.2,
+            target=TARGET,
+            abs=False,
+        )[0]
+        .numpy()
+    )
+    close(r.attribution, ref)
+    close(r.map, np.abs(ref).max(axis=0))
+    # the noise matters: the average differs from the plain gradient
+    assert np.abs(ref - grad_of(cnn, chw64(image), TARGET)).max() > 1e-3 * np.abs(ref).max()
+
+
+def test_smoothgrad_seed_is_reproducible_and_leaves_global_rng_alone(cnn, image):
+    torch.manual_seed(123)
+    expected_next = torch.rand(3)
+    torch.manual_seed(123)
+    a = nbx.attribute(cnn, image, "smoothgrad", target=TARGET, samples=4, seed=7)
+    assert torch.equal(torch.rand(3), expected_next)
+    b = nbx.attribute(cnn, image, "smoothgrad", target=TARGET, samples=4, seed=7)
+    c = nbx.attribute(cnn, image, "smoothgrad", target=TARGET, samples=4, seed=8)
+    np.testing.assert_array_equal(a.attribution, b.attribution)
+    assert not np.array_equal(a.attribution, c.attribution)
+
+
+def test_smoothgrad_with_zero_noise_is_the_gradient(cnn, image):
+    r = nbx.attribute(cnn, image, "smoothgrad", target=TARGET, samples=3, noise=0.0)
+    close(r.attribution, grad_of(cnn, chw64(image), TARGET))
+
+
+# -- Grad-CAM ----------------------------------------------------------------------------------------------
+def manual_gradcam(model, x: torch.Tensor, layer, target: int) -> np.ndarray:
+    """Selvaraju et al. by hand: ReLU(sum_k mean(dy/dA_k) A_k), bilinearly upsampled to the input."""
+    store = {}
+    handle = layer.register_forward_hook(lambda m, i, o: store.setdefault("a", o))
+    try:
+        y = model(x)[0, target]
+    finally:
+        handle.remove()
+    a = store["a"]
+    (g,) = torch.autograd.grad(y, a)
+    cam = torch.relu((g.mean(dim=(2, 3), keepdim=True) * a).sum(1, keepdim=True))
+    up = torch.nn.functional.interpolate(
+        cam, size=x.shape[2:], mode="bilinear", align_corners=False
+    )
+    return up[0].detach().numpy()
+
+
+def test_gradcam_equals_captum_layer_gradcam_on_last_conv(cnn, image):
+    r = nbx.attribute(cnn, image, "gradcam", target=TARGET)
+    x = chw64(image).requires_grad_(True)
+    cam = LayerGradCam(cnn, cnn.conv2).attribute(x, target=TARGET, relu_attributions=True)
+    ref = LayerAttribution.interpolate(cam, (H, W), interpolate_mode="bilinear")[0].detach().numpy()
+    assert r.attribution.shape == (1, H, W)
+    close(r.attribution, ref)
+    close(r.attribution, manual_gradcam(cnn, chw64(image), cnn.conv2, TARGET))
+    close(r.map, ref[0])
+    assert r.map.min() >= 0  # the ReLU of the paper
+
+
+def test_gradcam_layer_option_by_name_and_module(cnn, image):
+    ref = manual_gradcam(cnn, chw64(image), cnn.conv1, TARGET)
+    close(nbx.attribute(cnn, image, "gradcam", target=TARGET, layer="conv1").attribution, ref)
+    close(nbx.attribute(cnn, image, "gradcam", target=TARGET, layer=cnn.conv1).attribution, ref)
+
+
+# -- occlusion ---------------------------------------------------------------------------------------------
+def captum_occlusion(forward, image: np.ndarray, target: int, window, stride, fill) -> np.ndarray:
+    x = chw64(image)
+    c = x.shape[1]
+    return (
+        Occlusion(forward)
+        .attribute(
+            x,
+            sliding_window_shapes=(c, *window),
+            strides=(c, *stride),
+            baselines=fill,
+            target=target,
+            perturbations_per_eval=7,
+        )[0]
+        .numpy()
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "window", "stride", "fill"),
+    [
+        ({"window": 4, "stride": 2, "baseline": "grey"}, (4, 4), (2, 2), 0.5),
+        ({"window": 4, "stride": 4, "baseline": "black"}, (4, 4), (4, 4), 0.0),
+        (
+            {"window": (6, 3), "stride": (4, 3), "baseline": 0.3},
+            (6, 3),
+            (4, 3),
+            0.3,
+        ),  # last windows cut off
+        (
+            {"window": 5, "stride": 3, "baseline": "mean"},
+            (5, 5),
+            (3, 3),
+            "mean",
+        ),  # last windows cut off
+        ({}, (4, 4), (2, 2), 0.5),  # defaults: window max(4, H // 14), stride half of it, grey
+    ],
+)
+def test_occlusion_equals_captum_occlusion(cnn, image, options, window, stride, fill):
+    r = nbx.attribute(cnn, image, "occlusion", target=TARGET, **options)
+    if fill == "mean":
+        fill = (
+            torch.from_numpy(image.mean(axis=(0, 1)).astype(np.float64))
+            .reshape(1, 3, 1, 1)
+            .expand(1, 3, H, W)
+        )
+    ref = captum_occlusion(cnn, image, TARGET, window, stride, fill)
+    close(r.attribution, ref)
+    close(r.map, ref.mean(axis=0))
+    assert r.signed
+
+
+def test_occlusion_array_and_blur_baselines_equal_captum(cnn, image):
+    rng = np.random.default_rng(5)
+    fill = rng.random((3, H, W)).astype(np.float32)
+    r = nbx.attribute(cnn, image, "occlusion", target=0, window=4, stride=4, baseline=fill)
+    close(
+        r.attribution,
+        captum_occlusion(
+            cnn, image, 0, (4, 4), (4, 4), torch.from_numpy(fill[None].astype(np.float64))
+        ),
+    )
+
+    from scipy.ndimage import gaussian_filter
+
+    # sigma defaults to max(1, H / 20) = 1 here; numpy's "reflect" padding is scipy's "mirror"
+    blurred = np.stack(
+        [gaussian_filter(ch, 1.0, mode="mirror", truncate=3.0) for ch in image.transpose(2, 0, 1)]
+    )
+    r = nbx.attribute(cnn, image, "occlusion", target=0, window=4, stride=4, baseline="blur")
+    ref = captum_occlusion(
+        cnn, image, 0, (4, 4), (4, 4), torch.from_numpy(blurred[None].astype(np.float64))
+    )
+    close(r.attribution, ref, rtol=1e-4)
+
+
+def test_occlusion_of_predict_proba_model_equals_captum(image):
+    """A non-torch model: a logistic regression over pixels, explained through its probabilities."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(1)
+    est = LogisticRegression()  # "fitted" by hand: a fit would only cost time
+    est.coef_, est.intercept_, est.classes_ = (
+        rng.normal(size=(3, 3 * H * W)) * 0.1,
+        np.zeros(3),
+        np.arange(3),
+    )
+    r = nbx.attribute(
+        lambda b: est.predict_proba(b.reshape(len(b), -1)),
+        image,
+        "occlusion",
+        target=1,
+        window=8,
+        stride=4,
+    )
+
+    def forward(t):
+        return torch.from_numpy(est.predict_proba(t.reshape(len(t), -1).numpy()))
+
+    close(r.attribution, captum_occlusion(forward, image, 1, (8, 8), (4, 4), 0.5))
+
+
+def test_occlusion_of_linear_model_is_closed_form(linear, image):
+    """Windows tile the image: each pixel's drop is w . (x - fill) summed over its own window."""
+    r = nbx.attribute(linear, image, "occlusion", target=0, window=4, stride=4, baseline="black")
+    contrib = (linear.weight[0].detach().numpy() * image.transpose(2, 0, 1)).sum(0)
+    per_window = contrib.reshape(4, 4, 4, 4).sum(axis=(1, 3))
+    close(r.map, np.kron(per_window, np.ones((4, 4))))
+
+
+def test_occlusion_with_gaps_leaves_uncovered_pixels_at_zero(linear, image):
+    """stride > window (Captum refuses it): covered pixels get their one window's drop, the rest 0."""
+    r = nbx.attribute(
+        linear, image, "occlusion", target=2, window=2, stride=(4, 5), baseline="black"
+    )
+    contrib = (linear.weight[2].detach().numpy() * image.transpose(2, 0, 1)).sum(0)
+    expected = np.zeros((H, W))
+    for y in range(0, H, 4):
+        for x in range(0, W, 5):
+            expected[y : y + 2, x : x + 2] = contrib[y : y + 2, x : x + 2].sum()
+    close(r.map, expected)
+
+
+def test_occlusion_reports_progress_up_to_one(cnn, image):
+    seen = []
+    nbx.attribute(cnn, image, "occlusion", window=4, stride=2, progress=seen.append)
+    assert seen and seen[-1] == 1.0 and seen == sorted(seen)
+
+
+# -- single-logit (binary) models ---------------------------------------------------------------------------
+@pytest.mark.parametrize("squeeze", [False, True])
+@pytest.mark.parametrize(
+    "method", ["gradient", "gradient_x_input", "integrated_gradients", "occlusion"]
+)
+def test_single_logit_model_explains_both_classes(image, method, squeeze):
+    """One output z is a binary problem: class 1 is explained by z, class 0 by -z."""
+    inner = Linear(n_classes=1)
+    model = torch.nn.Sequential(inner, torch.nn.Flatten(0)) if squeeze else inner
+    options = {"window": 4, "stride": 4} if method == "occlusion" else {}
+    one = nbx.attribute(model, image, method, target=1, **options).attribution
+    zero = nbx.attribute(model, image, method, target=0, **options).attribution
+    x = chw64(image).requires_grad_(True)
+    if method == "occlusion":
+        ref = captum_occlusion(inner, image, 0, (4, 4), (4, 4), 0.5)
+    elif method == "integrated_gradients":
+        ref = IntegratedGradients(inner).attribute(x, baselines=0.0, target=0)[0].detach().numpy()
+    else:
+        ref = (
+            {
+                "gradient": Saliency(inner).attribute(x, target=0, abs=False),
+                "gradient_x_input": InputXGradient(inner).attribute(x, target=0),
+            }[method][0]
+            .detach()
+            .numpy()
+        )
+    close(one, ref)
+    close(zero, -ref)
+
+
+def test_gradcam_with_inplace_relus_matches_manual(image):
+    """A second architecture (inplace ReLUs after the convs, two poolings) so Grad-CAM's layer choice
+    and bilinear upsampling are checked on a coarse 8x8 map."""
+
+    def make(inplace: bool):
+        torch.manual_seed(0)
+        return (
+            torch.nn.Sequential(
+                torch.nn.Conv2d(3, 4, 3, padding=1),
+                torch.nn.ReLU(inplace=inplace),
+                torch.nn.MaxPool2d(2),
+                torch.nn.Conv2d(4, 5, 3, padding=1),
+                torch.nn.ReLU(inplace=inplace),
+                torch.nn.MaxPool2d(2),
+                torch.nn.Flatten(),
+                torch.nn.Linear(5 * 4 * 4, 3),
+            )
+            .double()
+            .eval()
+        )
+
+    # the hand-written reference hooks the conv output, which an inplace ReLU would overwrite: use a twin
+    twin = make(inplace=False)
+    r = nbx.attribute(make(inplace=True), image, "gradcam", target=1)
+    close(r.attribution, manual_gradcam(twin, chw64(image), twin[3], 1))
+
+
+def test_methods_work_on_float32_models_too(image):
+    model = TinyCNN().eval()
+    r = nbx.attribute(model, image, "gradient", target=TARGET)
+    ref = grad_of(model.double(), chw64(image), TARGET)
+    close(r.attribution, ref, rtol=1e-4)

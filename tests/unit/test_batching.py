@@ -1,0 +1,158 @@
+"""BatchSizer on a simulated clock: known per-sample cost curves, so the chosen size and the price of
+finding it can be checked exactly against the best possible schedule."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nbexplain.batching as batching
+from nbexplain.batching import BatchSizer
+
+
+class Clock:
+    """Stands in for ``time`` in nbexplain.batching: time passes only when the fake model runs."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    c = Clock()
+    monkeypatch.setattr(batching, "time", c)
+    return c
+
+
+def run(sizer: BatchSizer, clock: Clock, n: int, per_sample, warmup: float = 0.0):
+    """Process n samples; a batch of s costs s * per_sample(s) (+ ``warmup`` on the very first batch)."""
+    spans, first = [], [True]
+
+    def forward(start, stop):
+        s = stop - start
+        clock.now += s * per_sample(s) + (warmup if first[0] else 0.0)
+        first[0] = False
+
+    t0 = clock.now
+    for span in sizer.chunks(n, forward):
+        spans.append(span)
+    return spans, clock.now - t0
+
+
+def u_shaped(best: int, slope: float = 0.25):
+    """Per-sample cost with its minimum 1.0 at ``best``, rising by ``slope`` per doubling away from it."""
+    return lambda s: 1.0 + slope * abs(np.log2(s) - np.log2(best))
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 31, 170, 1000])
+def test_chunks_cover_every_sample_once_in_order(clock, n):
+    spans, _ = run(BatchSizer(256), clock, n, u_shaped(8))
+    assert spans[0][0] == 0 and spans[-1][1] == n
+    assert all(a[1] == b[0] for a, b in zip(spans[:-1], spans[1:], strict=True))
+    assert all(stop > start for start, stop in spans)
+
+
+@pytest.mark.parametrize("best", [1, 2, 4, 8, 16, 32, 64])
+def test_finds_the_fastest_size_and_costs_at_most_10_percent_more(clock, best):
+    sizer = BatchSizer(256)
+    n = max(170, 16 * best)  # enough work that climbing that far can pay off
+    cost = u_shaped(best)
+    _, seconds = run(sizer, clock, n, cost)
+    assert sizer.best == best and sizer.settled
+    floor = n * cost(best)  # every sample at the best size
+    assert seconds <= 1.10 * floor
+
+
+def test_flat_curve_with_a_shallow_minimum(clock):
+    """Differences of a few percent (as on 2 CPU cores between 4 and 16): still within 10% of the floor."""
+    table = {1: 1.8, 2: 1.2, 4: 1.03, 8: 1.0, 16: 1.04, 32: 1.3, 64: 1.5, 128: 1.6, 256: 1.7}
+    sizer = BatchSizer(256)
+    _, seconds = run(sizer, clock, 170, lambda s: table.get(s, 1.0))
+    assert sizer.best == 8
+    assert seconds <= 1.10 * 170 * 1.0
+
+
+def test_curve_measured_on_two_cores(clock):
+    """EfficientNet-Lite0 at 224x224 on the 2-core dev machine (ms per image), 169 occlusion windows."""
+    table = {1: 14.1, 2: 9.9, 4: 8.27, 8: 12.2, 16: 24.4, 32: 48.6, 64: 115.0}
+    sizer = BatchSizer(55)  # what the adapter's memory budget allows at 3x224x224 float32
+    _, seconds = run(sizer, clock, 169, table.get)
+    assert sizer.best == 4
+    assert seconds <= 1.10 * 169 * 8.27
+
+
+def test_first_batch_is_a_warm_up(clock):
+    """A huge one-off cost on the first call must not make size 1 look slow or end the climb early."""
+    sizer = BatchSizer(256)
+    run(sizer, clock, 170, u_shaped(8), warmup=1000.0)
+    assert sizer.best == 8
+    assert sizer.per_sample[1] == pytest.approx(u_shaped(8)(1))
+
+
+def test_a_noisy_slow_batch_gets_a_second_look(clock):
+    """One batch of 8 slowed by 30% (noise: slower than size 4, but by less than RETRY) gets a second
+    look, so the climb still reaches the true best 16."""
+    calls = {}
+
+    def cost(s):
+        calls[s] = calls.get(s, 0) + 1
+        base = u_shaped(16)(s)
+        return base * 1.3 if (s == 8 and calls[s] == 1) else base
+
+    sizer = BatchSizer(256)
+    run(sizer, clock, 400, cost)
+    assert sizer.best == 16
+    assert sizer.trials[8] >= 2  # (a short last batch of 8 may add one)
+
+
+def test_clearly_slower_size_ends_the_climb_after_one_batch(clock):
+    sizer = BatchSizer(256)
+    run(sizer, clock, 500, lambda s: {1: 1.5, 2: 1.2, 4: 1.0}.get(s, 3.0))
+    assert sizer.best == 4
+    assert sizer.trials.get(8) == 1 and 16 not in sizer.trials
+
+
+def test_climb_stops_where_gains_flatten_out(clock):
+    """8 is only 2% faster than 4: the minimum is near, so 16 (much slower here) is never tried."""
+    sizer = BatchSizer(256)
+    run(sizer, clock, 500, lambda s: {1: 1.5, 2: 1.2, 4: 1.02, 8: 1.0}.get(s, 2.0))
+    assert sizer.best == 8 and 16 not in sizer.trials
+
+
+def test_ties_do_not_climb(clock):
+    sizer = BatchSizer(256)
+    run(sizer, clock, 500, lambda s: 1.0)
+    assert sizer.best in (1, 2) and 4 not in sizer.trials
+
+
+def test_learned_size_is_reused_by_later_calls(clock):
+    sizer = BatchSizer(256)
+    run(sizer, clock, 170, u_shaped(8))
+    spans, seconds = run(sizer, clock, 100, u_shaped(8))
+    assert [b - a for a, b in spans] == [8] * 12 + [4]
+    assert seconds == pytest.approx(96 * 1.0 + 4 * u_shaped(8)(4))
+
+
+def test_max_batch_caps_the_climb(clock):
+    sizer = BatchSizer(max_batch=20)
+    spans, _ = run(sizer, clock, 300, lambda s: 1.0 / s)  # bigger is always faster
+    assert sizer.candidates == [1, 2, 4, 8, 16]
+    assert sizer.best == 16
+    assert max(b - a for a, b in spans) == 16
+
+
+def test_fixed_size(clock):
+    sizer = BatchSizer(256, fixed=7)
+    spans, _ = run(sizer, clock, 30, u_shaped(8))
+    assert [b - a for a, b in spans] == [7, 7, 7, 7, 2]
+    assert sizer.best == 7 and sizer.settled and not sizer.per_sample
+
+
+def test_progress_reaches_one(clock):
+    seen = []
+    sizer = BatchSizer(256)
+    list(sizer.chunks(50, lambda a, b: None, progress=seen.append))
+    assert seen == sorted(seen) and seen[-1] == 1.0
