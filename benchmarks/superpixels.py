@@ -28,9 +28,12 @@ speed matters), on skimage's chelsea cat at 224 x 224.
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("TQDM_DISABLE", "1")  # the lime package's progress bar (read when tqdm is imported)
+
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -41,8 +44,6 @@ import numpy as np
 import torch
 
 import nbexplain as nbx
-
-os.environ.setdefault("TQDM_DISABLE", "1")  # the lime package's progress bar
 
 SIZES = (1, 2, 4, 8, 16, 32, 64)
 REPO = Path(__file__).resolve().parents[1]
@@ -109,28 +110,32 @@ class Softmax(torch.nn.Module):
 
 
 # -- the floor ---------------------------------------------------------------------------------------------------
-def per_image_seconds(model, pool: torch.Tensor, size: int, images: int) -> float:
-    """Seconds per image running ``images`` images from ``pool`` in batches of ``size`` (after a warm-up)."""
+def per_image_seconds(model, pool: torch.Tensor, size: int, images: int) -> tuple[float, float]:
+    """(wall, CPU) seconds per image running ``images`` images from ``pool`` in batches of ``size``."""
     batch = pool[np.arange(size) % len(pool)].contiguous()
     n_batches = max(1, -(-images // size))
     with torch.inference_mode():
-        model(batch)
-        t0 = time.perf_counter()
+        model(batch)  # warm-up
+        w0, c0 = time.perf_counter(), time.process_time()
         for _ in range(n_batches):
             model(batch)
-        return (time.perf_counter() - t0) / (n_batches * size)
+        return (time.perf_counter() - w0) / (n_batches * size), (time.process_time() - c0) / (n_batches * size)
+
+
+def timed(fn, *args, **kwargs):
+    """(wall seconds, CPU seconds of this process, result) of ``fn(*args, **kwargs)``."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    out = fn(*args, **kwargs)
+    return time.perf_counter() - w0, time.process_time() - c0, out
 
 
 # -- contenders ----------------------------------------------------------------------------------------------------
-def run_nbx_lime(net, chw, labels, n_samples):
-    m = nbx.as_model(net)  # fresh: the batch size is found again in every run
-    t0 = time.perf_counter()
-    result = nbx.lime_image(m, chw, segmentation=labels, n_samples=n_samples, seed=0)
-    seconds = time.perf_counter() - t0
-    return seconds, result, next(iter(m._sizers.values())).best
+def nbx_lime(net, chw, labels, n_samples, batch_size=None):
+    m = nbx.as_model(net, batch_size=batch_size)  # fresh: unless fixed, the batch size is found again
+    return nbx.lime_image(m, chw, segmentation=labels, n_samples=n_samples, seed=0), m
 
 
-def run_lime_package(net, hwc, labels, n_samples):
+def lime_package(net, hwc, labels, n_samples):
     from lime import lime_image
 
     def classifier(batch):
@@ -139,32 +144,25 @@ def run_lime_package(net, hwc, labels, n_samples):
             return torch.softmax(net(x), 1).numpy()
 
     explainer = lime_image.LimeImageExplainer(random_state=0)
-    t0 = time.perf_counter()
-    explanation = explainer.explain_instance(hwc.astype(np.float64), classifier, hide_color=None,
-                                             num_samples=n_samples, segmentation_fn=lambda img: labels,
-                                             random_seed=0)
-    return time.perf_counter() - t0, explanation
+    return explainer.explain_instance(hwc.astype(np.float64), classifier, hide_color=None, num_samples=n_samples,
+                                      segmentation_fn=lambda img: labels, random_seed=0)
 
 
-def run_captum_lime(net, chw, labels, fill, target, n_samples):
+def captum_lime(net, chw, labels, fill, target, n_samples):
     from captum.attr import Lime
 
     x = torch.from_numpy(chw[None])
     mask = torch.from_numpy(labels.astype(np.int64))[None, None]
-    t0 = time.perf_counter()
-    attr = Lime(Softmax(net)).attribute(x, baselines=torch.from_numpy(fill[None]), target=target,
+    return Lime(Softmax(net)).attribute(x, baselines=torch.from_numpy(fill[None]), target=target,
                                         feature_mask=mask, n_samples=n_samples)
-    return time.perf_counter() - t0, attr
 
 
-def run_nbx_shapley(net, chw, labels, **options):
-    m = nbx.as_model(net)
-    t0 = time.perf_counter()
-    result = nbx.shapley_image(m, chw, segmentation=labels, seed=0, **options)
-    return time.perf_counter() - t0, result, next(iter(m._sizers.values())).best
+def nbx_shapley(net, chw, labels, batch_size=None, **options):
+    m = nbx.as_model(net, batch_size=batch_size)
+    return nbx.shapley_image(m, chw, segmentation=labels, seed=0, **options), m
 
 
-def run_captum_svs(net, chw, labels, fill, target, n_permutations):
+def captum_svs(net, chw, labels, fill, target, n_permutations):
     from captum.attr import ShapleyValueSampling
 
     x = torch.from_numpy(chw[None])
@@ -177,10 +175,13 @@ def run_captum_svs(net, chw, labels, fill, target, n_permutations):
             return torch.softmax(net(inp), 1)
 
     torch.manual_seed(0)
-    t0 = time.perf_counter()
     attr = ShapleyValueSampling(Counting()).attribute(x, baselines=torch.from_numpy(fill[None]), target=target,
                                                       feature_mask=mask, n_samples=n_permutations)
-    return time.perf_counter() - t0, attr, sum(calls)
+    return attr, sum(calls)
+
+
+def batch_of(model) -> int:
+    return next(iter(model._sizers.values())).best
 
 
 def browser_latency(heavy: bool) -> dict | None:
@@ -220,7 +221,7 @@ def main(argv=None) -> None:
         net, hwc, name = benchmark_model(), benchmark_image(), "ResNet-18-shaped CNN (random weights) at 224x224"
     chw = np.ascontiguousarray(hwc.transpose(2, 0, 1))
     n_samples = args.samples or (200 if args.quick else 1000)
-    repeats = args.repeats or 2
+    repeats = args.repeats or (1 if args.quick else 3)
     seg = nbx.segment(hwc, "slic", n_segments=50 if not args.quick else 20)
     labels, m = seg.labels, seg.n_segments
     grid = nbx.segment(hwc, "grid", rows=3, cols=4).labels
@@ -231,88 +232,115 @@ def main(argv=None) -> None:
     pool = torch.from_numpy(game.render(np.random.default_rng(0).random((64, m)) < 0.5))
     probe_images = 16 if args.quick else 64
     print(f"{name}; {m} slic superpixels; torch {torch.__version__}, {torch.get_num_threads()} threads; "
-          f"min of {repeats} interleaved rounds")
+          f"minimum of {repeats} interleaved rounds, wall-clock and this process's CPU time")
 
-    best: dict[str, float] = {}
-    per_image = {s: np.inf for s in SIZES}
-    chosen: list[int] = []  # batch sizes nbexplain's BatchSizer settled on
+    wall: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    per_image = {s: (np.inf, np.inf) for s in SIZES}
+    chosen: dict[str, list[int]] = {}
     results: dict[str, object] = {}
 
-    def keep(key, seconds):
-        best[key] = min(best.get(key, np.inf), seconds)
+    def floor_size() -> int:
+        return min(SIZES, key=lambda s: per_image[s][0])
+
+    def record(key, w, c, batch=None):
+        wall[key] = min(wall.get(key, np.inf), w)
+        cpu[key] = min(cpu.get(key, np.inf), c)
+        if batch is not None:
+            chosen.setdefault(key, []).append(batch)
 
     for rep in range(repeats):
-        jobs = ["floor", "nbx lime", "lime package", "captum lime", "nbx sampled", "captum svs"]
-        if not args.skip_exact and rep == 0:
-            jobs.append("nbx exact")  # 4096 passes: once (its floor is per image times 4096)
+        for s in SIZES:  # the floor first in every round: the fixed-batch contenders use its fastest size
+            w, c = per_image_seconds(net, pool, s, probe_images)
+            per_image[s] = (min(per_image[s][0], w), min(per_image[s][1], c))
+        jobs = ["nbx lime", "nbx lime fixed", "lime package", "captum lime", "nbx sampled", "captum svs"]
+        if not args.skip_exact and rep < 2:
+            jobs.append("nbx exact" if rep == 0 else "nbx exact fixed")  # 4096 passes each
         shift = rep % len(jobs)
-        jobs = jobs[shift:] + jobs[:shift]
-        for job in jobs:
-            if job == "floor":
-                for s in SIZES:
-                    per_image[s] = min(per_image[s], per_image_seconds(net, pool, s, probe_images))
-            elif job == "nbx lime":
-                seconds, results["nbx lime"], size = run_nbx_lime(net, chw, labels, n_samples)
-                chosen.append(size)
-                keep(job, seconds)
+        for job in jobs[shift:] + jobs[:shift]:
+            fixed = floor_size() if job.endswith("fixed") else None
+            if job.startswith("nbx lime"):
+                w, c, (results["nbx lime"], model) = timed(nbx_lime, net, chw, labels, n_samples, fixed)
+                record(job, w, c, batch_of(model))
             elif job == "lime package":
-                seconds, results[job] = run_lime_package(net, hwc, labels, n_samples)
-                keep(job, seconds)
+                w, c, results[job] = timed(lime_package, net, hwc, labels, n_samples)
+                record(job, w, c)
             elif job == "captum lime":
-                seconds, results[job] = run_captum_lime(net, chw, labels, fill, target, n_samples)
-                keep(job, seconds)
+                w, c, results[job] = timed(captum_lime, net, chw, labels, fill, target, n_samples)
+                record(job, w, c)
             elif job == "nbx sampled":
-                seconds, results[job], _ = run_nbx_shapley(net, chw, labels, method="sampled",
-                                                           n_permutations=n_perm_nbx)
-                keep(job, seconds)
+                w, c, (results[job], model) = timed(nbx_shapley, net, chw, labels, method="sampled",
+                                                    n_permutations=n_perm_nbx)
+                record(job, w, c, batch_of(model))
             elif job == "captum svs":
-                seconds, results[job], calls = run_captum_svs(net, chw, labels, fill, target, n_perm_captum)
-                results["captum svs evaluations"] = calls
-                keep(job, seconds)
-            elif job == "nbx exact":
-                seconds, results[job], _ = run_nbx_shapley(net, chw, grid, method="exact")
-                keep(job, seconds)
+                w, c, (results[job], results["captum svs evaluations"]) = timed(
+                    captum_svs, net, chw, labels, fill, target, n_perm_captum)
+                record(job, w, c)
+            elif job.startswith("nbx exact"):
+                w, c, (results["nbx exact"], model) = timed(nbx_shapley, net, chw, grid, fixed, method="exact")
+                record(job, w, c, batch_of(model))
 
-    best_size = min(per_image, key=per_image.get)
-    floor_img = per_image[best_size]
-    print("floor probe, per image by batch size: " + ", ".join(f"{s}: {per_image[s] * 1e3:.1f} ms" for s in SIZES))
-    print(f"fastest: batch {best_size}; nbexplain's BatchSizer chose {chosen} in its LIME runs")
+    best_size = floor_size()
+    floor_wall = per_image[best_size][0]
+    floor_cpu = min(c for _, c in per_image.values())
+    print("floor probe, wall ms per image by batch size: "
+          + ", ".join(f"{s}: {per_image[s][0] * 1e3:.1f}" for s in SIZES))
+    print("floor probe, CPU ms per image by batch size:  "
+          + ", ".join(f"{s}: {per_image[s][1] * 1e3:.1f}" for s in SIZES))
+    print(f"fastest: batch {best_size}; nbexplain's BatchSizer settled on: "
+          + "; ".join(f"{k} {v}" for k, v in chosen.items() if not k.endswith("fixed")))
     print()
     lime_passes = n_samples + 1
     sampled = results["nbx sampled"]
     svs_evals = results["captum svs evaluations"]
     rows = [
-        ("LIME", f"floor ({lime_passes} passes at batch {best_size})", lime_passes * floor_img, lime_passes),
-        ("LIME", "nbexplain lime_image", best["nbx lime"], lime_passes),
-        ("LIME", "lime package (defaults)", best["lime package"], lime_passes),
-        ("LIME", "captum Lime (defaults)", best["captum lime"], n_samples),
-        ("sampled Shapley", f"floor ({sampled.n_evaluations} passes)", sampled.n_evaluations * floor_img, sampled.n_evaluations),
-        ("sampled Shapley", f"nbexplain, {n_perm_nbx} antithetic permutations", best["nbx sampled"], sampled.n_evaluations),
-        ("sampled Shapley", f"captum ShapleyValueSampling, {n_perm_captum} permutations", best["captum svs"], svs_evals),
+        ("LIME", f"floor ({lime_passes} passes at batch {best_size})", None, lime_passes),
+        ("LIME", "nbexplain lime_image (batch found automatically)", "nbx lime", lime_passes),
+        ("LIME", f"nbexplain lime_image (batch fixed at {best_size})", "nbx lime fixed", lime_passes),
+        ("LIME", "lime package (defaults: batch 10)", "lime package", lime_passes),
+        ("LIME", "captum Lime (defaults: batch 1)", "captum lime", n_samples),
+        ("sampled Shapley", f"floor ({sampled.n_evaluations} passes)", None, sampled.n_evaluations),
+        ("sampled Shapley", f"nbexplain, {n_perm_nbx} antithetic permutations", "nbx sampled", sampled.n_evaluations),
+        ("sampled Shapley", f"captum ShapleyValueSampling, {n_perm_captum} perms", "captum svs", svs_evals),
     ]
-    if "nbx exact" in best:
+    if "nbx exact" in results:
         ex = results["nbx exact"]
-        rows += [("exact Shapley M=12", f"floor ({ex.n_evaluations} passes)", ex.n_evaluations * floor_img, ex.n_evaluations),
-                 ("exact Shapley M=12", "nbexplain shapley_image(method='exact')", best["nbx exact"], ex.n_evaluations)]
-    print(f"{'task':<20}{'contender':<52}{'passes':>7}{'seconds':>10}{'x floor':>9}")
-    floors = {}
-    for task, who, seconds, passes in rows:
-        if who.startswith("floor"):
-            floors[task] = seconds
-        print(f"{task:<20}{who:<52}{passes:>7}{seconds:>10.2f}{seconds / floors[task]:>9.2f}")
+        rows.append(("exact Shapley M=12", f"floor ({ex.n_evaluations} passes)", None, ex.n_evaluations))
+        for key, label in (("nbx exact", "nbexplain exact (batch found automatically)"),
+                           ("nbx exact fixed", f"nbexplain exact (batch fixed at {best_size})")):
+            if key in wall:
+                rows.append(("exact Shapley M=12", label, key, ex.n_evaluations))
+    print(f"{'task':<19}{'contender':<50}{'passes':>7}{'wall s':>9}{'x floor':>8}{'CPU s':>9}{'x floor':>8}")
+    floors: dict[str, tuple[float, float]] = {}
+    for task, who, key, passes in rows:
+        if key is None:
+            floors[task] = (passes * floor_wall, passes * floor_cpu)
+            w, c = floors[task]
+        else:
+            w, c = wall[key], cpu[key]
+        print(f"{task:<19}{who:<50}{passes:>7}{w:>9.2f}{w / floors[task][0]:>8.2f}{c:>9.2f}{c / floors[task][1]:>8.2f}")
     print()
-    print(f"nbexplain LIME / floor = {best['nbx lime'] / floors['LIME']:.2f}x (target <= 1.10x)")
-    print(f"lime package / floor = {best['lime package'] / floors['LIME']:.2f}x; "
-          f"captum Lime / floor = {best['captum lime'] / floors['LIME']:.2f}x")
-    print(f"nbexplain LIME is {best['lime package'] / best['nbx lime']:.2f}x faster than lime, "
-          f"{best['captum lime'] / best['nbx lime']:.2f}x faster than captum Lime")
-    if "nbx exact" in best:
-        print(f"nbexplain exact Shapley (M=12) / floor = {best['nbx exact'] / floors['exact Shapley M=12']:.2f}x "
-              "(target <= 1.10x)")
-    print(f"sampled Shapley: nbexplain / floor = {best['nbx sampled'] / floors['sampled Shapley']:.2f}x, "
-          f"captum / floor = {best['captum svs'] * sampled.n_evaluations / svs_evals / floors['sampled Shapley']:.2f}x "
-          f"(per evaluation); captum / nbexplain = {best['captum svs'] / best['nbx sampled']:.2f}x "
-          f"({svs_evals} vs {sampled.n_evaluations} evaluations)")
+
+    def ratio(key, task):
+        return f"{wall[key] / floors[task][0]:.2f}x wall, {cpu[key] / floors[task][1]:.2f}x CPU"
+
+    print(f"nbexplain LIME / floor = {wall['nbx lime'] / floors['LIME'][0]:.2f}x (target <= 1.10x); "
+          f"{ratio('nbx lime', 'LIME')}; with the batch fixed: {ratio('nbx lime fixed', 'LIME')}")
+    print(f"lime package / floor = {wall['lime package'] / floors['LIME'][0]:.2f}x; "
+          f"captum Lime / floor = {wall['captum lime'] / floors['LIME'][0]:.2f}x "
+          f"(CPU: {cpu['lime package'] / floors['LIME'][1]:.2f}x, {cpu['captum lime'] / floors['LIME'][1]:.2f}x)")
+    print(f"nbexplain LIME is {wall['lime package'] / wall['nbx lime']:.2f}x as fast as lime, "
+          f"{wall['captum lime'] / wall['nbx lime']:.2f}x as fast as captum Lime (wall-clock)")
+    for key in ("nbx exact", "nbx exact fixed"):
+        if key in wall:
+            print(f"{key.replace('nbx', 'nbexplain')} Shapley (M=12) / floor = "
+                  f"{wall[key] / floors['exact Shapley M=12'][0]:.2f}x (target <= 1.10x); "
+                  f"{ratio(key, 'exact Shapley M=12')}")
+    per_eval = sampled.n_evaluations / svs_evals
+    print(f"sampled Shapley: nbexplain / floor = {ratio('nbx sampled', 'sampled Shapley')}; captum / floor = "
+          f"{wall['captum svs'] * per_eval / floors['sampled Shapley'][0]:.2f}x wall per evaluation; "
+          f"captum / nbexplain = {wall['captum svs'] / wall['nbx sampled']:.2f}x ({svs_evals} vs "
+          f"{sampled.n_evaluations} evaluations)")
 
     # agreement (different random samples, so correlation rather than equality)
     lime_pkg = results["lime package"]

@@ -6,7 +6,8 @@
 // whose results arrive as traits. Class names are user text: set with textContent only.
 
 function render({ model, el }) {
-  const root = el.appendChild(nbxEl("div", { class: "nbx-root nbx-superpixels" }));
+  // keys pressed in the widget (arrows and space on superpixels, sliders) never reach the notebook's shortcuts
+  const root = nbxKeepKeys(el.appendChild(nbxEl("div", { class: "nbx-root nbx-superpixels" })));
 
   // ---- toolbar --------------------------------------------------------------------------------------
   const toolbar = root.appendChild(nbxEl("div", { class: "nbx-toolbar" }));
@@ -346,9 +347,7 @@ function render({ model, el }) {
     const asked = mask.slice();
     barsBox.setAttribute("aria-busy", "true");
     barsBox.classList.add("nbx-pending");
-    // nbxRequester lifts buffers with paths relative to `params` while the kernel resolves them from the
-    // message root; nesting the mask once more lands it in the handler's params either way.
-    const answer = await requester.request("predict", { active: asked, params: { active: asked } });
+    const answer = await requester.request("predict", { active: asked });  // the mask travels as a binary buffer
     if (answer.stale) return;  // a newer mask was asked for: its answer will be drawn, never this one
     if (answer.status === "ok") {
       if (answer.source === "table") syncKernel(asked);

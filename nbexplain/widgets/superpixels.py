@@ -249,23 +249,13 @@ class SuperpixelExplorer(ExplainerWidget):
                 self._publish_table()
 
     # -- view requests ------------------------------------------------------------------------------------
-    @staticmethod
-    def _mask_param(params: dict) -> Any:
-        """The view's mask: a raw buffer at ``params.active``, or at ``params.params.active`` (see predict in
-        js/superpixels.js: where the shared requester's buffer paths land), or an encoded array."""
-        value = params.get("active")
-        nested = params.get("params")
-        if not isinstance(value, (bytes, bytearray, memoryview, dict, list, np.ndarray)) and isinstance(nested, dict):
-            value = nested.get("active")
-        return value
-
     @handles("predict")
     def _on_predict(self, params: dict, ctx: RequestContext) -> dict:
-        return self._predict(self._check_mask(self._mask_param(params), "active"), ctx)
+        return self._predict(self._check_mask(params.get("active"), "active"), ctx)
 
     @handles("sync")  # the view answered from the table; the kernel's state follows
     def _on_sync(self, params: dict, ctx: RequestContext) -> dict:
-        return self._predict(self._check_mask(self._mask_param(params), "active"), ctx)
+        return self._predict(self._check_mask(params.get("active"), "active"), ctx)
 
     @handles("explain")
     def _on_explain(self, params: dict, ctx: RequestContext) -> dict:

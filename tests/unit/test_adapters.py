@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import TinyCNN
+from unit_kit import TinyCNN
 
 import nbexplain as nbx
 from nbexplain.adapters import Model

@@ -17,7 +17,7 @@ from captum.attr import (
     Occlusion,
     Saliency,
 )
-from conftest import H, Linear, TinyCNN, W, chw64
+from unit_kit import H, Linear, TinyCNN, W, chw64
 
 import nbexplain as nbx
 
@@ -119,9 +119,7 @@ def test_integrated_gradients_equals_captum(cnn, image, baseline, value, steps):
 
 def test_integrated_gradients_is_complete(cnn, image):
     """Sundararajan et al.'s completeness: the attributions sum to f(x) - f(baseline)."""
-    r = nbx.attribute(
-        cnn, image, "integrated_gradients", target=TARGET, baseline="black", steps=64
-    )
+    r = nbx.attribute(cnn, image, "integrated_gradients", target=TARGET, baseline="black", steps=64)
     with torch.no_grad():
         x = chw64(image)
         gap = float(cnn(x)[0, TARGET] - cnn(torch.zeros_like(x))[0, TARGET])

@@ -3,6 +3,7 @@ agreement with Captum."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -12,12 +13,15 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "occlusion.py"
 
 
 def test_occlusion_benchmark_quick_prints_its_ratios():
+    # one thread: on a busy machine two spinning OpenMP threads per tiny op make this 10x slower
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "--quick"],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout

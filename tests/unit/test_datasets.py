@@ -60,13 +60,18 @@ def test_sky_modes_change_only_the_sky():
     np.testing.assert_array_equal(biased.dark_sky, biased.labels == 1)
     np.testing.assert_array_equal(swapped.dark_sky, swapped.labels == 0)
     assert 0.4 < np.mean(independent.dark_sky == (independent.labels == 1)) < 0.6
-    for other in (swapped, independent):  # same ground, tanks, bushes and rocks; only the sky differs
+    for other in (
+        swapped,
+        independent,
+    ):  # same ground, tanks, bushes and rocks; only the sky differs
         np.testing.assert_array_equal(other.labels, biased.labels)
         np.testing.assert_array_equal(other.object_mask, biased.object_mask)
         ground = ~biased.sky_mask
         np.testing.assert_array_equal(other.images[ground], biased.images[ground])
     # overcast skies are clearly darker than sunny ones
-    sky_level = np.array([img[m].mean() for img, m in zip(biased.images, biased.sky_mask, strict=True)])
+    sky_level = np.array(
+        [img[m].mean() for img, m in zip(biased.images, biased.sky_mask, strict=True)]
+    )
     assert sky_level[biased.dark_sky].max() < sky_level[~biased.dark_sky].min()
 
 
@@ -86,7 +91,10 @@ def test_subset_and_repr():
         ({"size": 8}, "size=8 is too small: it must be at least 16"),
         ({"seed": "a"}, "seed must be an int"),
         ({"biased": "yes"}, "biased and swap_sky must be True or False"),
-        ({"biased": False, "swap_sky": True}, "swap_sky=True reverses the sky bias, so it needs biased=True"),
+        (
+            {"biased": False, "swap_sky": True},
+            "swap_sky=True reverses the sky bias, so it needs biased=True",
+        ),
     ],
 )
 def test_tanks_rejects_bad_arguments(kwargs, message):
@@ -145,7 +153,9 @@ def test_classifier_is_ready_to_explain(models):
     for model in models.values():
         assert not model.training
         assert model.class_names == ["no tank", "tank"]
-        assert isinstance([m for m in model.modules() if isinstance(m, torch.nn.Conv2d)][-1], torch.nn.Conv2d)
+        assert isinstance(
+            [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)][-1], torch.nn.Conv2d
+        )
     assert tank_classifier(biased=True) is models["biased"]  # cached
     result = nbx.attribute(models["debiased"], tanks(2, seed=1).images[1], "gradcam")
     assert result.map.shape == (48, 48) and np.isfinite(result.map).all()
@@ -190,12 +200,15 @@ def _mean_shares(model, data, method, index, **options):
     return np.mean(sky), np.mean(sky_pp), np.mean(obj_pp)
 
 
-@pytest.mark.parametrize("method", ["gradient", "occlusion"])
-def test_explanations_show_where_each_model_looks(models, tests_sets, method):
+# occlusion with 6-pixel squares every 3 pixels here (225 forwards), the notebook's default 4/2 (529)
+@pytest.mark.parametrize(
+    "method, options", [("gradient", {}), ("occlusion", {"window": 6, "stride": 3})]
+)
+def test_explanations_show_where_each_model_looks(models, tests_sets, method, options):
     data = tests_sets["biased"]
     index = np.flatnonzero(data.labels == 1)[:6]  # tanks under overcast skies, explained as "tank"
-    sky_b, sky_pp_b, _ = _mean_shares(models["biased"], data, method, index)
-    sky_d, sky_pp_d, obj_pp_d = _mean_shares(models["debiased"], data, method, index)
+    sky_b, sky_pp_b, _ = _mean_shares(models["biased"], data, method, index, **options)
+    sky_d, sky_pp_d, obj_pp_d = _mean_shares(models["debiased"], data, method, index, **options)
     # the biased model's evidence sits in the sky, much more than the debiased model's
     assert sky_b >= 0.5
     assert sky_b >= 2.5 * sky_d
@@ -239,7 +252,9 @@ def test_photo_shapes_and_validation():
         assert img.shape == (64, 64, 3) and img.dtype == np.uint8 and img.std() > 10
     assert set(PHOTOS) >= {"astronaut", "chelsea", "coffee", "rocket"}
     assert photo("chelsea", size=32, crop=False).shape == (32, 32, 3)
-    with pytest.raises(InputError, match=r"name='dog' is not a known photo: expected one of \['astronaut'"):
+    with pytest.raises(
+        InputError, match=r"name='dog' is not a known photo: expected one of \['astronaut'"
+    ):
         photo("dog")
     with pytest.raises(InputError, match="size must be an int >= 16"):
         photo("coffee", size=8)
@@ -251,7 +266,12 @@ def test_imagenet_class_names():
 
     names = imagenet_class_names()
     assert len(names) == 1000 and len(set(names)) == 1000
-    assert (names[281], names[282], names[285], names[967]) == ("tabby cat", "tiger cat", "Egyptian Mau", "espresso")
+    assert (names[281], names[282], names[285], names[967]) == (
+        "tabby cat",
+        "tiger cat",
+        "Egyptian Mau",
+        "espresso",
+    )
     names[0] = "changed"
     assert imagenet_class_names()[0] == "tench"  # callers get a copy
 

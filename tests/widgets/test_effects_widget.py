@@ -10,7 +10,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import view_sends
+from widgets_kit import view_sends
 from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
 
 import nbexplain as nbx

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 import torch
-from conftest import view_sends
+from widgets_kit import view_sends
 
 import nbexplain as nbx
 from nbexplain.errors import InputError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import view_sends
+from widgets_kit import view_sends
 
 import nbexplain as nbx
 from nbexplain.widgets.codec import decode_array, encode_array, pack_message, unpack_message

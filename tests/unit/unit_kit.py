@@ -1,0 +1,80 @@
+"""Small models and images shared by the unit tests: float64 torch modules (tight tolerances), fitted
+scikit-learn estimators and plain callables, all small enough that the whole suite runs in seconds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+H = W = 16  # image side used by most tests
+N_CLASSES = 3
+
+
+class TinyCNN(torch.nn.Module):
+    """conv -> ReLU -> maxpool -> conv -> ReLU -> avgpool -> linear: ReLUs make guided backprop and
+    deconvolution differ from the plain gradient, and the last conv is the Grad-CAM layer."""
+
+    def __init__(self, n_classes: int = N_CLASSES, channels: int = 3, seed: int = 0):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.conv1 = torch.nn.Conv2d(channels, 6, 3, padding=1)
+        self.relu1 = torch.nn.ReLU()
+        self.pool = torch.nn.MaxPool2d(2)
+        self.conv2 = torch.nn.Conv2d(6, 8, 3, padding=1)
+        self.relu2 = torch.nn.ReLU()
+        self.head = torch.nn.Linear(8 * 4 * 4, n_classes)
+        with torch.no_grad():  # deterministic weights that do not depend on the global RNG
+            for p in self.parameters():
+                p.copy_(torch.randn(p.shape, generator=g) * 0.5)
+
+    def forward(self, x):
+        h = self.pool(self.relu1(self.conv1(x)))
+        h = torch.nn.functional.adaptive_avg_pool2d(self.relu2(self.conv2(h)), 4)
+        return self.head(h.flatten(1))
+
+
+class Linear(torch.nn.Module):
+    """Scores z = W x + b over the flattened (C, H, W) image."""
+
+    def __init__(self, shape=(3, H, W), n_classes: int = N_CLASSES, seed: int = 1):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.weight = torch.nn.Parameter(
+            torch.randn((n_classes, *shape), generator=g, dtype=torch.float64)
+        )
+        self.bias = torch.nn.Parameter(torch.randn(n_classes, generator=g, dtype=torch.float64))
+
+    def forward(self, x):
+        return x.flatten(1) @ self.weight.flatten(1).T + self.bias
+
+
+@pytest.fixture
+def cnn() -> TinyCNN:
+    return TinyCNN().double().eval()
+
+
+@pytest.fixture
+def linear() -> Linear:
+    return Linear()
+
+
+@pytest.fixture
+def image() -> np.ndarray:
+    """A (H, W, 3) float image in [0, 1] (exactly representable in float32)."""
+    rng = np.random.default_rng(0)
+    return rng.random((H, W, 3)).astype(np.float32)
+
+
+def chw64(image: np.ndarray) -> torch.Tensor:
+    """The (1, C, H, W) float64 tensor a reference implementation gets for ``image`` (H, W, 3)."""
+    return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float64)[None])
+
+
+@pytest.fixture
+def tabular():
+    """Four-class blobs: (X, y) with 120 rows and 5 features."""
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(4), 30)
+    X = rng.normal(size=(120, 5)) + y[:, None] * np.array([1.0, -0.5, 0.3, 0.0, 2.0])
+    return X, y

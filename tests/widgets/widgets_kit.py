@@ -1,0 +1,62 @@
+"""A recording comm: widgets run without a kernel, and every message they send is kept for assertions."""
+
+from __future__ import annotations
+
+import comm
+import numpy as np
+import pytest
+import torch
+from comm.base_comm import BaseComm
+
+
+class RecordingComm(BaseComm):
+    """Keeps (msg_type, data, buffers) of everything the widget publishes."""
+
+    def __init__(self, *args, **kwargs):
+        self.sent: list[tuple[str, dict, list]] = []
+        super().__init__(*args, **kwargs)
+
+    def publish_msg(self, msg_type, data=None, metadata=None, buffers=None, **keys):
+        self.sent.append((msg_type, data or {}, [bytes(b) for b in (buffers or [])]))
+
+    def custom(self) -> list[tuple[dict, list]]:
+        """Custom messages (the request protocol), with their buffers."""
+        return [(d["content"], b) for t, d, b in self.sent if t == "comm_msg" and d.get("method") == "custom"]
+
+    def updates(self) -> list[tuple[dict, list]]:
+        return [(d, b) for t, d, b in self.sent if t == "comm_msg" and d.get("method") == "update"]
+
+
+@pytest.fixture(autouse=True)
+def recording_comm(monkeypatch):
+    monkeypatch.setattr(comm, "create_comm", lambda *a, **k: RecordingComm(*a, **k))
+
+
+def view_sends(widget, content: dict, buffers: list | None = None) -> None:
+    """Deliver a custom message from the view to the widget, as the kernel would."""
+    widget._handle_custom_msg(content, buffers or [])
+
+
+class TinyCNN(torch.nn.Module):
+    def __init__(self, n_classes: int = 3, fail_on: set | None = None):
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv = torch.nn.Conv2d(3, 4, 3, padding=1)
+        self.head = torch.nn.Linear(4 * 16, n_classes)
+        self.fail = False
+
+    def forward(self, x):
+        if self.fail:
+            raise ValueError("the model is broken on purpose")
+        h = torch.nn.functional.adaptive_avg_pool2d(torch.relu(self.conv(x)), 4)
+        return self.head(h.flatten(1))
+
+
+@pytest.fixture
+def tiny_cnn():
+    return TinyCNN()
+
+
+@pytest.fixture
+def image():
+    return (np.random.default_rng(0).random((16, 16, 3)) * 255).astype(np.uint8)
