@@ -6,8 +6,7 @@
 // whose results arrive as traits. Class names are user text: set with textContent only.
 
 function render({ model, el }) {
-  // keys pressed in the widget (arrows and space on superpixels, sliders) never reach the notebook's shortcuts
-  const root = nbxKeepKeys(el.appendChild(nbxEl("div", { class: "nbx-root nbx-superpixels" })));
+  const root = el.appendChild(nbxEl("div", { class: "nbx-root nbx-superpixels" }));
 
   // ---- toolbar --------------------------------------------------------------------------------------
   const toolbar = root.appendChild(nbxEl("div", { class: "nbx-toolbar" }));
