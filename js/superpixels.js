@@ -174,8 +174,12 @@ function render({ model, el }) {
         const cost = along + 2 * across;
         if (cost < best) { best = cost; next = j; }
       });
-    } else return;
+    } else {
+      if (event.key === " " || event.key === "Enter") event.stopPropagation();  // the button toggles, not the notebook
+      return;
+    }
     event.preventDefault();
+    event.stopPropagation();  // only the keys the superpixels use; other shortcuts still reach JupyterLab
     if (next >= 0) dots.children[next].focus();
   }
 
@@ -298,6 +302,9 @@ function render({ model, el }) {
     curveText.textContent = `deletion AUC ${nbxFormat(info.auc_deletion)} (lower is better), insertion AUC ${nbxFormat(info.auc_insertion)} (higher is better); ${info.label || ""}`;
     keepValue.textContent = String(k);
   }
+
+  // sliders and menus keep their keys (arrows change them) instead of moving the notebook's selection
+  for (const control of [paramInput, keepSlider, segSelect, fillSelect, targetSelect, modeSelect]) nbxKeepKeys(control);
 
   function paramText(v) { return Number.isInteger(v) ? String(v) : nbxFormat(v); }
 

@@ -138,6 +138,9 @@ def test_clicks_and_keys_toggle_superpixels_and_the_kernel_follows(open_notebook
     page.keyboard.press("Space")
     mask = settle(widget)
     assert mask[6] == "1" and nb.kernel_value(KERNEL_MASK) == mask
+    widget.locator(".nbx-sp-dot[data-index='6']").focus()  # (reading the kernel ran a cell: focus moved)
+    page.keyboard.press("ArrowDown")  # the superpixel below; the notebook's own arrow shortcuts stay out
+    assert page.evaluate("document.activeElement.dataset.index") == "10"
     live = widget.locator(".nbx-live").inner_text()
     assert "of 16 superpixels shown" in live
 
