@@ -6,10 +6,11 @@ features in S set to the row's values,
 
     v(S) = 1/B · Σ_b f(x_S, b_(not S)).
 
-* ``method="exact"`` (default for M ≤ 16 features): all 2**M coalitions × B background rows are predicted
-  — built one model batch at a time as a lazy batch, so a model sees chunks of at most 8192 rows and the
-  table never sits in memory as inputs — and :func:`~nbexplain.methods.shapley.exact_shapley` weights the
-  2**M values (Shapley 1953).
+* ``method="exact"`` (default for M ≤ 16 features): every distinct row ``(x_S, b_rest)`` is predicted —
+  built one model batch at a time as a lazy batch, so the table never sits in memory as inputs — and
+  :func:`~nbexplain.methods.shapley.exact_shapley` weights the values (Shapley 1953). Features where a
+  background row equals ``x`` are dummies of that row's game and are skipped (see
+  :func:`exact_interventional_shapley`): at most 2**M × B rows, often far fewer.
 * ``method="sampled"`` (default beyond 16): antithetic permutation sampling (Castro et al. 2009).
 * ``method="kernel"``: KernelSHAP, the Shapley-kernel weighted regression (Lundberg & Lee 2017).
 
@@ -29,7 +30,7 @@ from ..errors import InputError
 from ..tabular import Output, Table, as_table, check_positive_int, tabular_model
 from .coalitions import all_coalitions
 from .counterfactual_space import as_point
-from .shapley import exact_shapley, kernel_shap, sampled_shapley
+from .shapley import ShapleyValues, exact_shapley, kernel_shap, sampled_shapley
 from .tabular_explanation import TabularExplanation
 
 #: largest number of features for which ``method="auto"`` enumerates every coalition
@@ -57,7 +58,10 @@ class CoalitionBatch:
         start, stop, _ = span.indices(self.shape[0])
         b = len(self.background)
         c0, c1 = start // b, (stop - 1) // b + 1
-        block = np.where(self.coalitions[c0:c1, None, :], self.x, self.background[None])  # (c, B, F)
+        block = np.empty((c1 - c0, b, self.shape[1]))
+        block[...] = self.background  # one block copy, then x's value per feature: 4x faster than np.where
+        for j, present in enumerate(self.coalitions[c0:c1].T):
+            block[present, :, j] = self.x[j]
         return block.reshape(-1, self.shape[1])[start - c0 * b: stop - c0 * b]
 
 
@@ -80,13 +84,90 @@ class BackgroundGame:
     def __call__(self, coalitions: np.ndarray) -> np.ndarray:
         z = np.asarray(coalitions, dtype=bool)
         batch = CoalitionBatch(self.x, self.background, z)
-        scores = self.model.predict(batch, progress=self.progress)
+        scores = game_outputs(self.model, self.output, self.model.predict(batch, progress=self.progress))
         self.n_evaluations += len(batch)
-        if self.output.kind == "probability":
-            scores = self.model.to_probabilities(scores)
-        else:
-            scores = scores[:, :1]
-        return scores.reshape(len(z), len(self.background), -1).mean(axis=1)
+        b = len(self.background)
+        # the mean over the background as a product: numpy's mean over a middle axis is ~20x slower
+        return np.full(b, 1.0 / b) @ scores.reshape(len(z), b, -1)
+
+
+def game_outputs(model: Model, output: Output, scores: np.ndarray) -> np.ndarray:
+    """The game's outputs per model row: every class's probability (classifiers) or the prediction."""
+    return model.to_probabilities(scores) if output.kind == "probability" else scores[:, :1]
+
+
+class BackgroundRows:
+    """Lazy batch of model rows given as pairs: row ``r`` is background row ``rows_background[r]`` with
+    the features of coalition ``rows_coalition[r]`` (a bitmask: bit j set = feature j) taken from ``x``.
+    Slicing builds just the rows asked for (one model batch)."""
+
+    def __init__(self, x: np.ndarray, background: np.ndarray, rows_background: np.ndarray,
+                 rows_coalition: np.ndarray):
+        self.x = x
+        self.background = background
+        self.rows_background = rows_background
+        self.rows_coalition = rows_coalition
+        self.shape = (len(rows_background), len(x))
+        self.dtype = np.dtype(np.float64)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, span: slice) -> np.ndarray:
+        if not isinstance(span, slice):
+            raise TypeError("BackgroundRows supports slices only")
+        out = self.background.take(self.rows_background[span], axis=0)
+        coalition = self.rows_coalition[span]
+        for j in range(self.shape[1]):
+            out[(coalition >> j) & 1 == 1, j] = self.x[j]
+        return out
+
+
+def exact_interventional_shapley(model: Model, x: np.ndarray, background: np.ndarray, output: Output,
+                                 progress: Callable[[float], None] | None = None) -> ShapleyValues:
+    """Exact Shapley values of ``v(S) = mean_b f(x_S, b_rest)``, predicting each distinct row once.
+
+    ``v`` is the mean of one game per background row, ``v_b(S) = f(x_S, b_rest)``, and Shapley values are
+    linear in the game: ``phi(v) = mean_b phi(v_b)``. In ``v_b`` a feature where ``b`` equals ``x`` changes
+    nothing (a dummy player, value 0), so ``phi(v_b)`` is the Shapley value of the smaller game on the
+    ``d_b`` features where they differ: ``2**d_b`` model rows instead of ``2**M``. Categorical and integer
+    features often coincide (4x fewer rows on the ISLR Credit data); continuous ones rarely do, and then
+    every one of the ``2**M × B`` rows is predicted. Background rows with the same ``d_b`` share one value
+    table of ``2**d_b`` rows by ``n_b × K`` columns and one :func:`exact_shapley` pass.
+    """
+    n_bg, n_features = background.shape
+    differs = background != x
+    sizes = differs.sum(axis=1)
+    if sizes.min() == n_features:  # nothing coincides: the plain table (its rows build fastest)
+        game = BackgroundGame(model, x, background, output, progress)
+        sv = exact_shapley(game(all_coalitions(n_features)))
+        sv.n_evaluations = game.n_evaluations
+        return sv
+    groups = []  # (members, players (n, d) feature indices, local-to-global bitmasks (n, 2**d))
+    for d in np.unique(sizes):
+        members = np.flatnonzero(sizes == d)
+        players = np.nonzero(differs[members])[1].reshape(len(members), d)
+        local = all_coalitions(int(d)) if d else np.zeros((1, 0), dtype=bool)
+        masks = (np.int64(1) << players.astype(np.int64)) @ local.T.astype(np.int64)  # (n, 2**d)
+        groups.append((members, players, masks))
+    rows_background = np.concatenate([np.repeat(m, g.shape[1]) for m, _, g in groups])
+    rows_coalition = np.concatenate([g.ravel() for _, _, g in groups])
+    batch = BackgroundRows(x, background, rows_background, rows_coalition)
+    values = game_outputs(model, output, model.predict(batch, progress=progress))
+    k = values.shape[1]
+    phi, base, full = np.zeros((n_features, k)), np.zeros(k), np.zeros(k)
+    start = 0
+    for members, players, masks in groups:
+        n, size = masks.shape
+        table = values[start:start + n * size].reshape(n, size, k)  # member, local coalition, output
+        start += n * size
+        base += table[:, 0].sum(axis=0)
+        full += table[:, -1].sum(axis=0)  # every member's full coalition is x itself
+        if players.shape[1]:
+            local = exact_shapley(table.transpose(1, 0, 2).reshape(size, n * k)).values.reshape(-1, n, k)
+            np.add.at(phi, players.T, local)
+    phi, base, full = phi / n_bg, base / n_bg, full / n_bg
+    return ShapleyValues(phi, base, full, phi.sum(0) - (full - base), None, len(batch), "exact")
 
 
 def _background(table: Table, n_background: int | None, seed: int | None) -> np.ndarray:
@@ -186,7 +267,8 @@ def shapley_tabular(
     bg = _background(table, n_background, seed)
     game = BackgroundGame(m, xv, bg, out, progress)
     if method == "exact":
-        sv = exact_shapley(game(all_coalitions(f)))
+        sv = exact_interventional_shapley(m, xv, bg, out, progress)
+        game.n_evaluations = sv.n_evaluations
     elif method == "sampled":
         n = 100 if n_samples is None else check_positive_int(n_samples, "n_samples")
         game.progress = None
@@ -206,4 +288,4 @@ def shapley_tabular(
     )
 
 
-__all__ = ["BackgroundGame", "CoalitionBatch", "shapley_tabular"]
+__all__ = ["BackgroundGame", "BackgroundRows", "CoalitionBatch", "exact_interventional_shapley", "shapley_tabular"]

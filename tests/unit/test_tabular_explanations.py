@@ -62,6 +62,33 @@ def test_exact_equals_brute_force_enumeration(data):
     assert e.base_value == pytest.approx(nonlinear(data)[:, 2].mean())
 
 
+def test_exact_skips_rows_where_the_background_equals_x_and_still_equals_brute_force():
+    # integer and categorical columns: many background values equal x's, so those features are dummies of
+    # that background row's game and their rows are never predicted
+    rng = np.random.default_rng(3)
+    background = np.column_stack([rng.integers(0, 3, 15), rng.normal(size=15), rng.integers(0, 2, 15),
+                                  rng.integers(1, 4, 15)]).astype(float)
+    background[4] = background[7]  # a duplicate row
+    x = background[7].copy()  # x itself is in the background: that row needs one prediction only
+    x[1] = 0.25
+    calls = []
+
+    def f(A):
+        calls.append(np.array(A))
+        return nonlinear(A)
+
+    e = nbx.shapley_tabular(f, x, background, target=0, n_background=None)
+    rows = np.concatenate(calls[1:])  # the first call is x alone
+    expected_rows = int((2.0 ** (background != x).sum(1)).sum())
+    assert e.n_evaluations == len(rows) == expected_rows < 16 * len(background)
+    for k in range(3):
+        np.testing.assert_allclose(e.all_values[:, k], brute_force_shapley(nonlinear, x, background, k), atol=1e-12)
+    full_table = nbx.shapley_tabular(nonlinear, x + 1e-9 * np.arange(1, 5), background, target=0, n_background=None)
+    assert full_table.n_evaluations == 16 * len(background)  # nothing coincides: every row
+    assert e.base_value == pytest.approx(nonlinear(background)[:, 0].mean(), abs=1e-12)
+    assert e.prediction == pytest.approx(nonlinear(x[None])[0, 0], abs=1e-12)
+
+
 def test_linear_model_with_independent_features_gives_w_times_x_minus_mean():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(500, 6)) * rng.uniform(0.5, 3, size=6)
@@ -122,8 +149,8 @@ def test_lazy_batches_respect_the_chunk_size(data):
         seen.append(len(A))
         return nonlinear(A)
 
-    X = np.random.default_rng(0).normal(size=(700, 4))
-    nbx.shapley_tabular(f, X[0], X, n_background=700)
+    X = np.random.default_rng(0).normal(size=(701, 4))
+    nbx.shapley_tabular(f, X[0], X[1:], n_background=700)
     assert seen[0] == 1 and sum(seen[1:]) == 16 * 700 and max(seen) <= 8192  # x, then the table
 
 
