@@ -17,6 +17,7 @@ tabular games build their value function on top of the model adapter.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -235,6 +236,44 @@ def sampled_shapley(
     return ShapleyValues(phi, base, full, phi.sum(0) - (full - base), std, 2 + p * max(0, m - 1), "sampled")
 
 
+def _kernel_design(m: int, budget: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``budget`` coalitions (neither empty nor full) and their regression weights for KernelSHAP.
+
+    Sizes are taken in pairs from the outside in (1 and M-1, then 2 and M-2, ...): a pair is enumerated
+    when its share of the remaining budget, in proportion to its kernel mass, is at least its number of
+    coalitions; each enumerated coalition weighs its exact kernel weight. The remaining budget samples the
+    remaining sizes in complementary pairs, which share the remaining mass equally.
+    """
+    sizes = np.arange(1, m)
+    mass = (m - 1) / (sizes * (m - sizes))  # kernel weight of all coalitions of size s together
+    mass /= mass.sum()
+    left = np.ones(m - 1, dtype=bool)  # sizes still to be sampled
+    blocks, weights = [], []
+    for small in range(1, m // 2 + 1):
+        pair = sorted({small, m - small})
+        count = sum(math.comb(m, t) for t in pair)
+        if budget * mass[[t - 1 for t in pair]].sum() / mass[left].sum() < count:
+            break
+        for t in pair:
+            members = np.array(list(itertools.combinations(range(m), t)))
+            z = np.zeros((len(members), m), dtype=bool)
+            z[np.arange(len(members))[:, None], members] = True
+            blocks.append(z)
+            weights.append(np.full(len(z), mass[t - 1] / len(z)))
+            left[t - 1] = False
+        budget -= count
+    if left.any() and budget >= 1:
+        p = mass[left] / mass[left].sum()
+        half = (budget + 1) // 2
+        s = rng.choice(sizes[left], size=half, p=p)
+        ranks = np.argsort(rng.random((half, m)), axis=1)
+        first = ranks < s[:, None]  # a uniform subset of size s
+        z = np.concatenate([first, ~first])[:budget]
+        blocks.append(z)
+        weights.append(np.full(len(z), mass[left].sum() / len(z)))
+    return np.concatenate(blocks), np.concatenate(weights)
+
+
 def kernel_weights(n_players: int) -> np.ndarray:
     """Shapley kernel ``pi(s) = (M-1) / (C(M, s) s (M-s))`` for s = 1..M-1 (index 0 and M: infinite -> 0 here)."""
     m = n_players
@@ -257,9 +296,11 @@ def kernel_shap(
     Solves ``min sum_z pi(z) (v(z) - v(empty) - z . phi)**2`` subject to ``sum(phi) = v(all) - v(empty)``
     (enforced exactly by eliminating one coefficient). The empty and full coalitions are always
     evaluated (they carry infinite kernel weight: they become the intercept and the constraint). The other
-    coalitions are sampled with sizes drawn from the kernel (``P(s) ~ (M-1)/(s(M-s))``), in
-    complementary pairs, each with equal regression weight. When ``n_samples >= 2**M`` every coalition is
-    enumerated with its exact kernel weight and the result equals :func:`exact_shapley`.
+    coalitions follow the kernel (``P(s) ~ (M-1)/(s(M-s))`` for size s): as in SHAP's KernelExplainer,
+    the sizes whose share of the budget covers them completely (the smallest and largest first) are
+    enumerated with their exact kernel weights, and the rest are sampled in complementary pairs sharing
+    the remaining kernel mass. When ``n_samples >= 2**M`` every coalition is enumerated and the result
+    equals :func:`exact_shapley`.
 
     Parameters
     ----------
@@ -292,15 +333,7 @@ def kernel_shap(
         z = all_coalitions(m)[1:-1]
         weight = kw[z.sum(1)]
     else:
-        sizes = np.arange(1, m)
-        p_size = (m - 1) / (sizes * (m - sizes))
-        p_size /= p_size.sum()
-        half = (n - 2 + 1) // 2
-        s = rng.choice(sizes, size=half, p=p_size)
-        ranks = np.argsort(rng.random((half, m)), axis=1)
-        first = ranks < s[:, None]  # a uniform subset of size s
-        z = np.concatenate([first, ~first])[: n - 2]
-        weight = np.ones(len(z))
+        z, weight = _kernel_design(m, n - 2, rng)
     ends = _call(value_fn, np.stack([np.zeros(m, bool), np.ones(m, bool)]), None)
     base, full = ends[0], ends[1]
     k = ends.shape[1]

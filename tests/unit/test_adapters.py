@@ -156,6 +156,51 @@ def test_sklearn_predict_proba_round_trip(tabular):
     assert m.n_classes(X) == 4
 
 
+@pytest.mark.parametrize("forest", ["RandomForestClassifier", "ExtraTreesClassifier", "RandomForestRegressor",
+                                    "ExtraTreesRegressor"])
+def test_forests_summed_tree_by_tree_equal_their_own_prediction(tabular, forest):
+    import sklearn.ensemble
+
+    from nbexplain import adapters
+
+    X, y = tabular
+    est = getattr(sklearn.ensemble, forest)(n_estimators=25, max_depth=6, random_state=0).fit(X, y)
+    own = est.predict_proba if hasattr(est, "predict_proba") else est.predict
+    m = nbx.as_model(est)
+    assert m.kind == "sklearn" and m.output == ("probabilities" if forest.endswith("Classifier") else "logits")
+    original = type(est)
+    adapters._FOREST_AGREES.pop(original, None)
+    for rows in (X[:1], X[:7], X, X.astype(np.float32), X[:, ::-1].copy()[:, ::-1]):
+        np.testing.assert_array_equal(m.predict(rows), np.asarray(own(rows)).reshape(len(rows), -1))
+    assert adapters._FOREST_AGREES[original] is True  # the fast path was taken and checked against the model
+    # the fast path does not go through the estimator's own method; other cases do (and its errors come back)
+    calls = []
+    est.predict_proba = est.predict = lambda A: calls.append(len(A)) or own(A)  # instance attributes win
+    m2 = nbx.as_model(est)
+    m2.predict(X[:5])
+    assert calls == []
+    with pytest.raises(nbx.errors.ModelError, match="features"):
+        m2.predict(X[:, :2])
+    assert calls == [len(X)]
+
+
+def test_forests_with_parallel_jobs_or_subclasses_use_their_own_method(tabular):
+    from sklearn.ensemble import RandomForestClassifier
+
+    from nbexplain.adapters import _forest_forward
+
+    X, y = tabular
+
+    class Calibrated(RandomForestClassifier):
+        def predict_proba(self, X):
+            return super().predict_proba(X) ** 2
+
+    assert _forest_forward(RandomForestClassifier(5, n_jobs=2).fit(X, y)) is None
+    assert _forest_forward(Calibrated(5).fit(X, y)) is None
+    assert _forest_forward(RandomForestClassifier(5).fit(X, np.stack([y, y], 1))) is None  # two outputs
+    assert _forest_forward(RandomForestClassifier(5).fit(X, y)) is not None
+
+
 def test_sklearn_decision_function_binary_gives_sigmoid(tabular):
     from sklearn.svm import LinearSVC
 
