@@ -275,8 +275,12 @@ def _forest_forward(est):
     an overridden method, a wrong width, NaN) goes to the model's own method.
     """
     try:
-        from sklearn.ensemble import (ExtraTreesClassifier, ExtraTreesRegressor, RandomForestClassifier,
-                                      RandomForestRegressor)
+        from sklearn.ensemble import (
+            ExtraTreesClassifier,
+            ExtraTreesRegressor,
+            RandomForestClassifier,
+            RandomForestRegressor,
+        )
     except ImportError:  # pragma: no cover - an estimator implies scikit-learn
         return None
     # both kinds of forest share one prediction method; a subclass that overrides it keeps its own

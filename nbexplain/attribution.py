@@ -21,6 +21,7 @@ from .images import ImageInput, as_image
 from .methods import gradcam as _gradcam
 from .methods import gradients as _grad
 from .methods import occlusion as _occ
+from .plotting import ShownAsPNG
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def reduce_channels(attribution: np.ndarray, reduction: str) -> np.ndarray:
 
 
 @dataclass
-class AttributionMap:
+class AttributionMap(ShownAsPNG):
     """The attribution of one image for one target class by one method.
 
     Attributes
@@ -113,11 +114,6 @@ class AttributionMap:
         from .widgets.heatmap import Heatmap
 
         return Heatmap.from_result(self, model=model, **kwargs)
-
-    def _repr_png_(self) -> bytes:
-        from .plotting import png_of
-
-        return png_of(lambda fig: self.plot(ax=fig.add_subplot()))
 
 
 def resolve_target(target: Any, probabilities: np.ndarray, class_names: Sequence[str] | None, name: str = "target") -> int:

@@ -36,6 +36,7 @@ from .methods import ale as _ale
 from .methods import importance as _imp
 from .methods import pdp as _pdp
 from .methods import surrogate_global as _sur
+from .plotting import ShownAsPNG
 from .tabular import (
     Table,
     as_table,
@@ -57,7 +58,7 @@ _KIND_ALIASES = {"plain": "plain", "centred": "centred", "centered": "centred", 
 # results
 # =================================================================================================
 @dataclass
-class PartialDependence:
+class PartialDependence(ShownAsPNG):
     """Partial dependence of the model output on one feature or a pair.
 
     Attributes
@@ -70,6 +71,8 @@ class PartialDependence:
     categorical : list of bool — per feature.
     output_label : str — what the output is ("prediction", "P(class)").
     """
+
+    _png_figsize = (5, 3.6)
 
     features: list[str]
     grid: list[np.ndarray]
@@ -92,14 +95,9 @@ class PartialDependence:
 
         return FeatureEffects.from_result(self, model=model, X=X, **kwargs)
 
-    def _repr_png_(self) -> bytes:
-        from .plotting import png_of
-
-        return png_of(lambda fig: self.plot(ax=fig.add_subplot()), figsize=(5, 3.6))
-
 
 @dataclass
-class ICE:
+class ICE(ShownAsPNG):
     """Individual conditional expectation curves of one feature: plain, centred (c-ICE) or derivative (d-ICE).
 
     Attributes
@@ -112,6 +110,8 @@ class ICE:
     kind : "plain", "centred" or "derivative"; anchor : float — the c-ICE anchor (a grid value).
     x : (N,) — each row's own value of the feature; values : (N_all,) — the whole column, for the rug.
     """
+
+    _png_figsize = (5, 3.6)
 
     feature: str
     grid: np.ndarray
@@ -157,14 +157,9 @@ class ICE:
 
         return FeatureEffects.from_result(self, model=model, X=X, **kwargs)
 
-    def _repr_png_(self) -> bytes:
-        from .plotting import png_of
-
-        return png_of(lambda fig: self.plot(ax=fig.add_subplot()), figsize=(5, 3.6))
-
 
 @dataclass
-class ALE:
+class ALE(ShownAsPNG):
     """Accumulated local effects of one feature (first order) or a pair (second order: the interaction only).
 
     Attributes
@@ -176,6 +171,8 @@ class ALE:
     counts : (K,) or (K1, K2) int — rows per bin / cell (per level for a categorical feature).
     values : (N, k) — the data of the feature(s), for the rug.
     """
+
+    _png_figsize = (5, 3.6)
 
     features: list[str]
     edges: list[np.ndarray]
@@ -207,14 +204,9 @@ class ALE:
 
         return FeatureEffects.from_result(self, model=model, X=X, **kwargs)
 
-    def _repr_png_(self) -> bytes:
-        from .plotting import png_of
-
-        return png_of(lambda fig: self.plot(ax=fig.add_subplot()), figsize=(5, 3.6))
-
 
 @dataclass
-class PermutationImportance:
+class PermutationImportance(ShownAsPNG):
     """Drop of a score when each feature is shuffled, per repeat.
 
     Attributes
@@ -254,14 +246,12 @@ class PermutationImportance:
 
         return FeatureEffects.from_result(self, model=model, X=X, **kwargs)
 
-    def _repr_png_(self) -> bytes:
-        from .plotting import png_of
-
-        return png_of(lambda fig: self.plot(ax=fig.add_subplot()), figsize=(5, 0.9 + 0.28 * len(self.feature_names)))
+    def _png_size(self) -> tuple[float, float]:
+        return (5, 0.9 + 0.28 * len(self.feature_names))
 
 
 @dataclass
-class GlobalSurrogate:
+class GlobalSurrogate(ShownAsPNG):
     """An interpretable model fitted to the black box's predictions, with its fidelity.
 
     Attributes
@@ -272,6 +262,8 @@ class GlobalSurrogate:
     (fraction of rows with the same predicted class, tree surrogate of a classifier);
     fidelity_name : "R2" or "agreement"; test_fidelity : the same on ``X_test``, or None.
     """
+
+    _png_figsize = (7, 4.5)
 
     kind: str
     model: Any
@@ -311,11 +303,6 @@ class GlobalSurrogate:
         from .widgets.effects import FeatureEffects
 
         return FeatureEffects.from_result(self, model=model, X=X, **kwargs)
-
-    def _repr_png_(self) -> bytes:
-        from .plotting import png_of
-
-        return png_of(lambda fig: self.plot(ax=fig.add_subplot()), figsize=(7, 4.5))
 
 
 # =================================================================================================

@@ -45,7 +45,7 @@ def plot_comparison(results: Sequence, normalized: Sequence[np.ndarray], axes=No
         fig, axes = plt.subplots(1, k, figsize=(2.6 * k + 0.6, 2.9), squeeze=False)
         axes = axes[0]
     im = None
-    for ax, res, norm in zip(axes, results, normalized):
+    for ax, res, norm in zip(axes, results, normalized, strict=False):
         ax.imshow(res.image, interpolation="nearest")
         im = ax.imshow(norm, cmap=DIVERGING, vmin=-1, vmax=1, alpha=alpha, interpolation="nearest")
         ax.set_title(res.label, fontsize=9)
@@ -53,6 +53,22 @@ def plot_comparison(results: Sequence, normalized: Sequence[np.ndarray], axes=No
     if im is not None:
         axes[0].figure.colorbar(im, ax=list(axes), fraction=0.02, pad=0.02, label="normalised attribution")
     return axes
+
+
+class ShownAsPNG:
+    """Mixin for results: ``_repr_png_`` is a PNG of ``self.plot(ax=...)`` at ``_png_figsize`` inches.
+
+    Notebooks store it as the output, so a notebook viewed without a kernel, or exported, still shows
+    the result (the widget, when there is one, needs a live kernel).
+    """
+
+    _png_figsize: tuple[float, float] = (4.2, 4)
+
+    def _png_size(self) -> tuple[float, float]:
+        return self._png_figsize
+
+    def _repr_png_(self) -> bytes:
+        return png_of(lambda fig: self.plot(ax=fig.add_subplot()), figsize=self._png_size())
 
 
 def png_of(draw: Callable[..., object], figsize=(4.2, 4), dpi: int = 80) -> bytes:

@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import InputError
 from .images import as_image
+from .plotting import ShownAsPNG
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ SEGMENTATION_METHODS: dict[str, MethodSpec] = {
 
 
 @dataclass
-class Segmentation:
+class Segmentation(ShownAsPNG):
     """An image split into M superpixels.
 
     Attributes
@@ -107,11 +108,6 @@ class Segmentation:
         from .widgets.superpixels import SuperpixelExplorer
 
         return SuperpixelExplorer(model, self.image, segmentation=self, **kwargs)
-
-    def _repr_png_(self) -> bytes:
-        from .plotting import png_of
-
-        return png_of(lambda fig: self.plot(ax=fig.add_subplot()))
 
 
 def relabel(labels: np.ndarray) -> np.ndarray:

@@ -36,6 +36,7 @@ import numpy as np
 
 from ..adapters import as_model
 from ..errors import InputError
+from ..plotting import ShownAsPNG
 from ..tabular import as_table, check_positive_int, tabular_model
 from .counterfactual_space import (
     FeatureSpace,
@@ -85,7 +86,7 @@ class Counterfactual:
 
 
 @dataclass
-class CounterfactualResult:
+class CounterfactualResult(ShownAsPNG):
     """Counterfactuals of one row, the closest (smallest loss) first.
 
     Attributes
@@ -102,6 +103,8 @@ class CounterfactualResult:
         (gradient steps count one per row and step); ``seconds`` the wall time.
     space : the constraints searched under.
     """
+
+    _png_figsize = (6, 3)
 
     counterfactuals: list[Counterfactual]
     original: np.ndarray
@@ -216,11 +219,6 @@ class CounterfactualResult:
         if model is None or X_train is None:
             raise InputError("this result holds no model or training data; pass model= and X_train=")
         return CounterfactualSliders.from_result(self, model, X_train, **kwargs)
-
-    def _repr_png_(self) -> bytes:
-        from ..plotting import png_of
-
-        return png_of(lambda fig: self.plot(ax=fig.add_subplot()), figsize=(6, 3))
 
 
 # ---------------------------------------------------------------------------------------------------

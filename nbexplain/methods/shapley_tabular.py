@@ -157,7 +157,7 @@ def exact_interventional_shapley(model: Model, x: np.ndarray, background: np.nda
     k = values.shape[1]
     phi, base, full = np.zeros((n_features, k)), np.zeros(k), np.zeros(k)
     start = 0
-    for members, players, masks in groups:
+    for _, players, masks in groups:
         n, size = masks.shape
         table = values[start:start + n * size].reshape(n, size, k)  # member, local coalition, output
         start += n * size

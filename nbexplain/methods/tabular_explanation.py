@@ -12,13 +12,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..plotting import ShownAsPNG
 
 LABELS = {"exact": "exact Shapley values", "sampled": "sampled Shapley values", "kernel": "KernelSHAP",
           "lime": "LIME"}
 
 
 @dataclass
-class TabularExplanation:
+class TabularExplanation(ShownAsPNG):
     """Per-feature contributions to one output of the model at one row.
 
     Attributes
@@ -43,6 +44,8 @@ class TabularExplanation:
         features: for "same category as x").
     efficiency_gap : float or None — Shapley: ``values.sum() - (prediction - base_value)``.
     """
+
+    _png_figsize = (5, 3.5)
 
     values: np.ndarray
     x: np.ndarray
@@ -102,8 +105,3 @@ class TabularExplanation:
         explainer = "lime" if self.method == "lime" else "shapley"
         kwargs.setdefault("feature_names", self.feature_names)
         return CounterfactualSliders(model, X_train, self.x, explainer=explainer, **kwargs)
-
-    def _repr_png_(self) -> bytes:
-        from ..plotting import png_of
-
-        return png_of(lambda fig: self.plot(ax=fig.add_subplot()), figsize=(5, 3.5))

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from ..plotting import ShownAsPNG
+
 DIVERGING = "RdBu_r"
 
 
@@ -84,7 +86,7 @@ def draw_curves(result, ax=None) -> Any:
     return ax
 
 
-class SuperpixelResultMixin:
+class SuperpixelResultMixin(ShownAsPNG):
     """Drawing and widget methods shared by the superpixel results (which define ``segmentation``,
     ``target``, ``target_name`` and ``scores``)."""
 
@@ -113,8 +115,3 @@ class SuperpixelResultMixin:
         from ..widgets.superpixels import SuperpixelExplorer
 
         return SuperpixelExplorer.from_result(self, model=model, **kwargs)
-
-    def _repr_png_(self) -> bytes:
-        from ..plotting import png_of
-
-        return png_of(lambda fig: self.plot(ax=fig.add_subplot()))

@@ -6,7 +6,7 @@ anywidget loads a view from a blob URL, so a view cannot import a sibling file. 
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -24,14 +24,14 @@ def js_dir() -> Path:
     raise FileNotFoundError(f"nbexplain's js/ views are missing (looked in {checkout} and {installed})")
 
 
-@lru_cache(maxsize=None)
+@cache
 def view_esm(name: str) -> str:
     """The ES module of view ``name``: shared helpers followed by ``js/<name>.js``."""
     folder = js_dir()
     return (folder / f"{SHARED}.js").read_text(encoding="utf-8") + "\n" + (folder / f"{name}.js").read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def view_css(name: str) -> str:
     """Shared CSS followed by ``js/<name>.css`` when it exists."""
     folder = js_dir()

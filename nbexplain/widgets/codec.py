@@ -77,7 +77,7 @@ def pack_message(content: dict) -> tuple[dict, list]:
 def unpack_message(content: dict, buffers: list) -> dict:
     """Put ``buffers`` back at ``content['buffer_paths']`` (the view's side of :func:`pack_message`)."""
     content = dict(content)
-    for path, buf in zip(content.pop("buffer_paths", []) or [], buffers or []):
+    for path, buf in zip(content.pop("buffer_paths", []) or [], buffers or [], strict=False):
         node = content
         for key in path[:-1]:
             node = node[key]

@@ -8,8 +8,8 @@ import numpy as np
 import traitlets
 
 from ..adapters import Model, as_model
-from ..attribution import METHODS, AttributionMap, Comparison as ComparisonResult, attribute, check_method
-from ..attribution import robust_scale
+from ..attribution import METHODS, AttributionMap, attribute, check_method, robust_scale
+from ..attribution import Comparison as ComparisonResult
 from ..errors import InputError
 from ..images import as_image
 from . import assets
