@@ -17,6 +17,8 @@ import numpy as np
 CANDIDATES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 MIN_GAIN = 0.03  # the climb goes on past a size only if it was at least this much faster per sample
 RETRY = 1.15  # a first batch more than this much slower than the best ends the climb at once
+RECENT = 3  # a size is judged by the fastest of its last few batches, so an old lucky timing fades
+REPROBE_EVERY = 32  # after the climb, one batch in this many tries a neighbouring size again
 
 
 class BatchSizer:
@@ -33,8 +35,14 @@ class BatchSizer:
        faster (the gains flatten out near the minimum of a U-shaped curve), or slower, ends the climb;
        from then on the fastest size measured is used.
 
+    4. After the climb, one batch in ``REPROBE_EVERY`` runs at a neighbouring size (alternately the
+       next smaller and larger candidate), and every size is judged by its last ``RECENT`` batches: a
+       choice made while the machine was busy (a noisy climb that stopped too early or too late) is
+       corrected once it is quiet, and a machine that gets busier is followed. If a neighbour turns out
+       clearly faster, the climb resumes from there.
+
     Each sample run at a size slower than the best costs the difference; the climb spends at most one
-    batch at a clearly too-large size.
+    batch at a clearly too-large size, and the re-probes cost a few percent at most.
 
     Parameters
     ----------
@@ -56,7 +64,10 @@ class BatchSizer:
         self.max_batch = max(1, int(max_batch))
         self.candidates = [c for c in CANDIDATES if c <= self.max_batch] or [self.max_batch]
         self.fixed = fixed
-        self.per_sample: dict[int, float] = {}  # fastest seconds per sample seen for each size
+        self.per_sample: dict[int, float] = {}  # fastest seconds per sample of each size's recent batches
+        self.recent: dict[int, list[float]] = {}  # the last RECENT seconds per sample of each size
+        self._since_probe = 0  # batches at the best size since the last re-probe
+        self._probe_up = False  # which neighbour the next re-probe tries
         self.trials: dict[int, int] = {}  # timed batches of each size (the warm-up excluded)
         self._warm = False
 
@@ -95,7 +106,22 @@ class BatchSizer:
         if self.fixed:
             return min(self.fixed, remaining)
         probe = self._next_probe()
+        if probe is None and self._since_probe >= REPROBE_EVERY:
+            probe = self._neighbour()
         return min(probe if probe is not None else self.best, remaining)
+
+    def _neighbour(self) -> int | None:
+        """The next smaller or larger candidate than the best (alternating), or None if there is none."""
+        i = self.candidates.index(self.best) if self.best in self.candidates else None
+        if i is None:
+            return None
+        self._probe_up = not self._probe_up
+        order = (i + 1, i - 1) if self._probe_up else (i - 1, i + 1)
+        for j in order:
+            if 0 <= j < len(self.candidates):
+                self._since_probe = 0
+                return self.candidates[j]
+        return None
 
     def record(self, size: int, seconds: float) -> None:
         """Store the timing of a batch of ``size`` samples (the first batch of all is a warm-up)."""
@@ -107,8 +133,12 @@ class BatchSizer:
         if size not in self.candidates:  # a short last batch: not comparable
             return
         self.trials[size] = self.trials.get(size, 0) + 1
-        per = seconds / size
-        self.per_sample[size] = min(self.per_sample.get(size, per), per)
+        history = self.recent.setdefault(size, [])
+        history.append(seconds / size)
+        del history[:-RECENT]
+        self.per_sample[size] = min(history)
+        if size == self.best and self._next_probe() is None:
+            self._since_probe += 1
 
     def chunks(
         self,
