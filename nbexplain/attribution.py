@@ -103,11 +103,17 @@ class AttributionMap(ShownAsPNG):
         top = float(np.abs(self.map).max()) or 1.0
         return (-top, top) if self.signed else (0.0, top)
 
-    def plot(self, ax=None, *, overlay: bool = True, alpha: float = 0.6, cmap: str | None = None):
-        """Draw the map (over the image when ``overlay``) with matplotlib; returns the Axes."""
+    def plot(self, ax=None, *, overlay: bool = True, alpha: float = 0.6, cmap: str | None = None,
+             limits: tuple[float, float] | None = None, title: str | None = None, colorbar: bool = True):
+        """Draw the map (over the image when ``overlay``) with matplotlib; returns the Axes.
+
+        ``limits`` fixes the colour scale (default :meth:`limits`: robust, symmetric for signed maps),
+        e.g. to compare several maps on one scale; ``colorbar=False`` leaves the colour bar out.
+        """
         from .plotting import plot_attribution
 
-        return plot_attribution(self, ax=ax, overlay=overlay, alpha=alpha, cmap=cmap)
+        return plot_attribution(self, ax=ax, overlay=overlay, alpha=alpha, cmap=cmap, limits=limits,
+                                title=title, colorbar=colorbar)
 
     def widget(self, model: Any = None, **kwargs):
         """An interactive :class:`~nbexplain.Heatmap` showing this result (recomputes only with ``model``)."""

@@ -399,3 +399,20 @@ def test_methods_work_on_float32_models_too(image):
     r = nbx.attribute(model, image, "gradient", target=TARGET)
     ref = grad_of(model.double(), chw64(image), TARGET)
     close(r.attribution, ref, rtol=1e-4)
+
+
+def test_attribution_plot_takes_limits_title_and_no_colorbar(cnn, image):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    result = nbx.attribute(cnn, image, "gradient")
+    fig, (a, b) = plt.subplots(1, 2)
+    result.plot(ax=a)
+    result.plot(ax=b, limits=(-2.0, 3.0), title="my title", colorbar=False)
+    assert len(fig.axes) == 3  # two maps and one colour bar (b has none)
+    assert b.images[-1].get_clim() == (-2.0, 3.0) and b.get_title() == "my title"
+    assert a.images[-1].get_clim() == pytest.approx(result.limits())
+    assert result._repr_png_().startswith(b"\x89PNG")
+    plt.close(fig)
