@@ -10,8 +10,8 @@ import subprocess
 
 import numpy as np
 import pytest
-from widgets_kit import view_sends
 from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
+from widgets_kit import view_sends
 
 import nbexplain as nbx
 from nbexplain.errors import InputError

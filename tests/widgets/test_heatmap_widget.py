@@ -67,7 +67,7 @@ def test_comparison_shares_one_normalised_scale(tiny_cnn, image):
     cmp = nbx.compare(tiny_cnn, image, methods=["gradient", "occlusion", "gradcam"])
     assert cmp.maps.shape == (3, 16, 16)
     assert cmp.titles == ["Gradient (saliency)", "Occlusion", "Grad-CAM"]
-    for (lo, hi), m in zip(cmp.limits, cmp.maps):
+    for (lo, hi), m in zip(cmp.limits, cmp.maps, strict=True):
         assert lo == -hi and hi == pytest.approx(np.percentile(np.abs(m), 99.0))
     cmp.target = 0
     assert all(r.target == 0 for r in cmp.result.results)
