@@ -38,15 +38,14 @@ MAX_EXACT = 16
 SHAPLEY_METHODS = ("auto", "exact", "sampled", "kernel")
 
 
-class CoalitionBatch:
-    """Lazy ``(N * B, F)`` batch: row ``i`` is background row ``i % B`` with the features of coalition
-    ``i // B`` taken from ``x``. Slicing builds just the rows asked for (one model batch)."""
+class LazyRows:
+    """A ``(N, F)`` float64 batch of rows of ``x`` and background values, built only when sliced: the
+    adapter asks for one model batch at a time, so the whole table never sits in memory as inputs."""
 
-    def __init__(self, x: np.ndarray, background: np.ndarray, coalitions: np.ndarray):
+    def __init__(self, x: np.ndarray, background: np.ndarray, n_rows: int):
         self.x = x
         self.background = background
-        self.coalitions = coalitions
-        self.shape = (len(coalitions) * len(background), len(x))
+        self.shape = (n_rows, len(x))
         self.dtype = np.dtype(np.float64)
 
     def __len__(self) -> int:
@@ -54,7 +53,21 @@ class CoalitionBatch:
 
     def __getitem__(self, span: slice) -> np.ndarray:
         if not isinstance(span, slice):
-            raise TypeError("CoalitionBatch supports slices only")
+            raise TypeError(f"{type(self).__name__} supports slices only")
+        return self.rows(span)
+
+    def rows(self, span: slice) -> np.ndarray:
+        raise NotImplementedError
+
+
+class CoalitionBatch(LazyRows):
+    """Row ``i`` is background row ``i % B`` with the features of coalition ``i // B`` taken from ``x``."""
+
+    def __init__(self, x: np.ndarray, background: np.ndarray, coalitions: np.ndarray):
+        super().__init__(x, background, len(coalitions) * len(background))
+        self.coalitions = coalitions
+
+    def rows(self, span: slice) -> np.ndarray:
         start, stop, _ = span.indices(self.shape[0])
         b = len(self.background)
         c0, c1 = start // b, (stop - 1) // b + 1
@@ -96,26 +109,17 @@ def game_outputs(model: Model, output: Output, scores: np.ndarray) -> np.ndarray
     return model.to_probabilities(scores) if output.kind == "probability" else scores[:, :1]
 
 
-class BackgroundRows:
-    """Lazy batch of model rows given as pairs: row ``r`` is background row ``rows_background[r]`` with
-    the features of coalition ``rows_coalition[r]`` (a bitmask: bit j set = feature j) taken from ``x``.
-    Slicing builds just the rows asked for (one model batch)."""
+class BackgroundRows(LazyRows):
+    """Rows given as pairs: row ``r`` is background row ``rows_background[r]`` with the features of
+    coalition ``rows_coalition[r]`` (a bitmask: bit j set = feature j) taken from ``x``."""
 
     def __init__(self, x: np.ndarray, background: np.ndarray, rows_background: np.ndarray,
                  rows_coalition: np.ndarray):
-        self.x = x
-        self.background = background
+        super().__init__(x, background, len(rows_background))
         self.rows_background = rows_background
         self.rows_coalition = rows_coalition
-        self.shape = (len(rows_background), len(x))
-        self.dtype = np.dtype(np.float64)
 
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, span: slice) -> np.ndarray:
-        if not isinstance(span, slice):
-            raise TypeError("BackgroundRows supports slices only")
+    def rows(self, span: slice) -> np.ndarray:
         out = self.background.take(self.rows_background[span], axis=0)
         coalition = self.rows_coalition[span]
         for j in range(self.shape[1]):
@@ -265,27 +269,27 @@ def shapley_tabular(
     if method == "kernel" and f < 2:
         raise InputError("method='kernel' needs at least 2 features; use 'exact'")
     bg = _background(table, n_background, seed)
-    game = BackgroundGame(m, xv, bg, out, progress)
     if method == "exact":
         sv = exact_interventional_shapley(m, xv, bg, out, progress)
-        game.n_evaluations = sv.n_evaluations
-    elif method == "sampled":
-        n = 100 if n_samples is None else check_positive_int(n_samples, "n_samples")
-        game.progress = None
-        sv = sampled_shapley(game, f, n, antithetic=True, seed=seed, progress=progress)
-    else:
-        n = 2 * f + 2048 if n_samples is None else check_positive_int(n_samples, "n_samples", minimum=4)
-        game.progress = None
-        sv = kernel_shap(game, f, n, seed=seed, progress=progress)
+        n_rows = sv.n_evaluations
+    else:  # the samplers report progress per coalition, so the game's model calls report none
+        game = BackgroundGame(m, xv, bg, out)
+        if method == "sampled":
+            n = 100 if n_samples is None else check_positive_int(n_samples, "n_samples")
+            sv = sampled_shapley(game, f, n, antithetic=True, seed=seed, progress=progress)
+        else:
+            n = 2 * f + 2048 if n_samples is None else check_positive_int(n_samples, "n_samples", minimum=4)
+            sv = kernel_shap(game, f, n, seed=seed, progress=progress)
+        n_rows = game.n_evaluations
     k = out.target if out.kind == "probability" else 0
     return TabularExplanation(
         values=sv.values[:, k].copy(), x=xv, feature_names=list(table.feature_names),
         prediction=float(sv.full_value[k]), base_value=float(sv.base_value[k]), target=out.target,
         target_name=out.target_name, output=out.kind, method=method, all_values=sv.values,
         all_base=sv.base_value, std=None if sv.std is None else sv.std[:, k].copy(),
-        n_evaluations=game.n_evaluations, efficiency_gap=float(sv.efficiency_gap[k]),
+        n_evaluations=n_rows, efficiency_gap=float(sv.efficiency_gap[k]),
         seconds=time.perf_counter() - t0, _model=model, _data=background,
     )
 
 
-__all__ = ["BackgroundGame", "BackgroundRows", "CoalitionBatch", "exact_interventional_shapley", "shapley_tabular"]
+__all__ = ["BackgroundGame", "BackgroundRows", "CoalitionBatch", "LazyRows", "exact_interventional_shapley", "shapley_tabular"]
