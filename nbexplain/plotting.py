@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .errors import InputError
+
 SEQUENTIAL = "magma"
 DIVERGING = "RdBu_r"
 
@@ -15,13 +17,24 @@ def default_cmap(signed: bool) -> str:
     return DIVERGING if signed else SEQUENTIAL
 
 
+def check_limits(limits, name: str = "limits") -> tuple[float, float]:
+    """``limits`` as a ``(low, high)`` pair of finite numbers with low < high, or :class:`InputError`."""
+    try:
+        low, high = (float(v) for v in limits)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name} must be a (low, high) pair of numbers; got {limits!r}") from exc
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise InputError(f"{name} must be finite with low < high; got {limits!r}")
+    return low, high
+
+
 def plot_attribution(result, ax=None, *, overlay=True, alpha=0.6, cmap=None, limits=None, title=None, colorbar=True):
     """Draw ``result.map`` (an AttributionMap) over its image; returns the Axes."""
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(4.2, 4))
-    vmin, vmax = limits or result.limits()
+    vmin, vmax = result.limits() if limits is None else check_limits(limits)
     cmap = cmap or default_cmap(result.signed)
     if overlay:
         ax.imshow(result.image, interpolation="nearest")

@@ -20,6 +20,7 @@ from captum.attr import (
 from unit_kit import H, Linear, TinyCNN, W, chw64
 
 import nbexplain as nbx
+from nbexplain.errors import InputError
 
 pytestmark = pytest.mark.filterwarnings("ignore:Setting backward hooks:UserWarning")
 
@@ -415,4 +416,19 @@ def test_attribution_plot_takes_limits_title_and_no_colorbar(cnn, image):
     assert b.images[-1].get_clim() == (-2.0, 3.0) and b.get_title() == "my title"
     assert a.images[-1].get_clim() == pytest.approx(result.limits())
     assert result._repr_png_().startswith(b"\x89PNG")
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("limits, message", [((1.0, 0.0), "low < high"), ((0.0, float("nan")), "finite"),
+                                             ((0.0,), "pair of numbers"), ("ab", "pair of numbers")])
+def test_attribution_plot_rejects_bad_limits_naming_them(cnn, image, limits, message):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    result = nbx.attribute(cnn, image, "gradient")
+    fig, ax = plt.subplots()
+    with pytest.raises(InputError, match=rf"limits .*{message}"):
+        result.plot(ax=ax, limits=limits)
     plt.close(fig)
