@@ -40,8 +40,8 @@ import warnings
 import numpy as np
 
 import nbexplain as nbx
-from nbexplain.methods.coalitions import all_coalitions
-from nbexplain.methods.counterfactual_space import mad_scale
+from nbexplain.methods.coalitions.masks import all_coalitions
+from nbexplain.methods.counterfactual.space import mad_scale
 
 CHUNK = 8192
 

@@ -29,9 +29,9 @@ from sklearn.inspection import partial_dependence as sk_partial_dependence
 from sklearn.inspection import permutation_importance as sk_permutation_importance
 
 import nbexplain as nbx
-from nbexplain.methods.ale import bin_index, quantile_edges
-from nbexplain.methods.importance import sklearn_permutations
-from nbexplain.methods.pdp import default_grid
+from nbexplain.methods.effects.ale import bin_index, quantile_edges
+from nbexplain.methods.effects.importance import sklearn_permutations
+from nbexplain.methods.effects.pdp import default_grid
 
 CHUNK = 8192
 

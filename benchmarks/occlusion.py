@@ -7,7 +7,7 @@ CPU cores a batch of 4-16 is often faster per image than 64). The contenders, ea
 interleaved, with the minimum of ``--repeats`` runs kept (the machine may be shared and noisy):
 
 * nbexplain: ``nbx.attribute(..., method="occlusion")`` on a fresh ``nbx.as_model`` each run, so its
-  automatic batch size (``nbexplain.batching.BatchSizer``) has to find the floor on its own, every time;
+  automatic batch size (``nbexplain.adapters.batching.BatchSizer``) has to find the floor on its own, every time;
 * Captum ``Occlusion`` with its default ``perturbations_per_eval=1`` and with 64.
 
 It also checks that nbexplain's attribution equals Captum's (max abs difference).

@@ -6,9 +6,10 @@ computations returning plain results (``attribute``...) -> ``widgets`` -> ``js/`
 
 from __future__ import annotations
 
-from .adapters import Model, as_model
-from .attribution import METHODS, AttributionMap, Comparison, attribute, attribute_many
-from .effects import (  # issue 5: feature effects and global views
+from .adapters.model import Model, as_model
+from .errors import InputError, ModelError, NbexplainError, NotDifferentiableError
+from .explain.counterfactual import Counterfactual, CounterfactualResult, counterfactual  # issue 4
+from .explain.effects import (  # issue 5: feature effects and global views
     ALE,
     ICE,
     GlobalSurrogate,
@@ -20,14 +21,8 @@ from .effects import (  # issue 5: feature effects and global views
     partial_dependence,
     permutation_importance,
 )
-from .errors import InputError, ModelError, NbexplainError, NotDifferentiableError
-from .images import as_image
-from .methods.counterfactual import Counterfactual, CounterfactualResult, counterfactual  # issue 4
-from .methods.lime_tabular import lime_tabular  # issue 4
-from .methods.shapley_tabular import shapley_tabular  # issue 4
-from .methods.tabular_explanation import TabularExplanation  # issue 4
-from .segmentation import Segmentation, segment  # issue 3
-from .superpixels import (  # issue 3: superpixel explanations
+from .explain.pixel import METHODS, AttributionMap, Comparison, attribute, attribute_many
+from .explain.superpixels import (  # issue 3: superpixel explanations
     Anchor,
     LimeImage,
     PerturbationCurves,
@@ -38,7 +33,12 @@ from .superpixels import (  # issue 3: superpixel explanations
     lime_image,
     shapley_image,
 )
-from .tabular import Table, as_table
+from .explain.tabular import TabularExplanation  # issue 4
+from .explain.tabular_lime import lime_tabular  # issue 4
+from .explain.tabular_shapley import shapley_tabular  # issue 4
+from .inputs.images import as_image
+from .inputs.segmentation import Segmentation, segment  # issue 3
+from .inputs.tables import Table, as_table
 
 __version__ = "0.1.0"
 

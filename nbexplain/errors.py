@@ -21,3 +21,7 @@ class NotDifferentiableError(NbexplainError, TypeError):
 
 class Cancelled(NbexplainError):
     """A computation was abandoned because a newer request superseded it."""
+
+
+class UnknownArgumentError(InputError, TypeError):
+    """A keyword argument or option name that the function does not take (often a typo): never ignored."""

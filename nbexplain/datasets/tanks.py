@@ -522,7 +522,7 @@ def predict(model: Any, data: TankData | np.ndarray) -> np.ndarray:
     ``model`` is anything :func:`nbexplain.as_model` accepts that takes (N, 3, H, W) images in [0, 1],
     such as :func:`tank_classifier` or an ``nbx.as_model(...)`` of it.
     """
-    from ..adapters import as_model
+    from ..adapters.model import as_model
 
     images = data.images if isinstance(data, TankData) else np.asarray(data)
     if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:

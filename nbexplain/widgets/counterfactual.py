@@ -16,14 +16,14 @@ from typing import Any
 import numpy as np
 import traitlets
 
-from ..adapters import Model, as_model
+from ..adapters.model import Model, as_model
 from ..errors import Cancelled, InputError
-from ..methods.counterfactual import CounterfactualResult, counterfactual
-from ..methods.counterfactual_space import FeatureSpace, as_point, feature_space, make_objective
-from ..methods.lime_tabular import lime_tabular
-from ..methods.shapley_tabular import shapley_tabular
-from ..methods.tabular_explanation import TabularExplanation
-from ..tabular import as_table, tabular_model
+from ..explain.counterfactual import CounterfactualResult, counterfactual
+from ..explain.tabular import TabularExplanation
+from ..explain.tabular_lime import lime_tabular
+from ..explain.tabular_shapley import shapley_tabular
+from ..inputs.tables import as_table, tabular_model
+from ..methods.counterfactual.space import FeatureSpace, as_point, feature_space, make_objective
 from . import assets
 from .base import DIRECT, ExplainerWidget, Request, RequestContext, handles
 from .codec import array_serialization, decode_array
@@ -376,7 +376,7 @@ class CounterfactualSliders(ExplainerWidget):
 
     # -- static fallback -----------------------------------------------------------------------
     def _static_png(self) -> bytes | None:
-        from ..plotting import png_of
+        from ..plotting.figure import png_of
 
         def draw(fig):
             ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2]})

@@ -15,7 +15,10 @@ from typing import Any
 import numpy as np
 import traitlets
 
-from ..effects import (
+from .._validation import check_int
+from ..adapters.outputs import tabular_output
+from ..errors import InputError
+from ..explain.effects import (
     ALE,
     ICE,
     GlobalSurrogate,
@@ -27,14 +30,11 @@ from ..effects import (
     partial_dependence,
     permutation_importance,
 )
-from ..errors import InputError
-from ..tabular import (
+from ..inputs.tables import (
     as_table,
-    check_positive_int,
     feature_index,
     sample_rows,
     tabular_model,
-    tabular_output,
 )
 from . import assets
 from .base import DIRECT, ExplainerWidget, RequestContext, handles
@@ -137,12 +137,12 @@ class FeatureEffects(ExplainerWidget):
                  **kwargs: Any):
         if kind not in KINDS:
             raise InputError(f"kind={kind!r} is not valid: expected one of {list(KINDS)}")
-        self.grid_resolution = check_positive_int(grid_resolution, "grid_resolution", 2)
-        self.ale_bins = check_positive_int(ale_bins, "ale_bins")
-        self.pair_resolution = check_positive_int(pair_resolution, "pair_resolution", 2)
-        self.n_repeats = check_positive_int(n_repeats, "n_repeats")
-        self.max_depth = check_positive_int(max_depth, "max_depth")
-        self.n_terms = check_positive_int(n_terms, "n_terms")
+        self.grid_resolution = check_int(grid_resolution, "grid_resolution", 2)
+        self.ale_bins = check_int(ale_bins, "ale_bins", 1)
+        self.pair_resolution = check_int(pair_resolution, "pair_resolution", 2)
+        self.n_repeats = check_int(n_repeats, "n_repeats", 1)
+        self.max_depth = check_int(max_depth, "max_depth", 1)
+        self.n_terms = check_int(n_terms, "n_terms", 1)
         self.random_state = random_state
         self._y = None if y is None else np.asarray(y)
         self._table = None if X is None else as_table(X, feature_names, categorical=categorical)
@@ -157,7 +157,7 @@ class FeatureEffects(ExplainerWidget):
         if self._model is None or self._table is None:
             return
         t = self._table
-        self._rows = sample_rows(t.n_rows, check_positive_int(max_rows, "max_rows"), random_state)
+        self._rows = sample_rows(t.n_rows, check_int(max_rows, "max_rows", 1), random_state)
         self._importance_rows = sample_rows(t.n_rows, importance_rows, random_state + 1)
         if self._y is not None and len(self._y) != t.n_rows:
             raise InputError(f"y must have one value per row of X ({t.n_rows}); got {len(self._y)}")
@@ -229,7 +229,7 @@ class FeatureEffects(ExplainerWidget):
     def _grid_for(self, j: int, anchor: float | None):
         if anchor is None:
             return None
-        from ..methods.pdp import default_grid
+        from ..methods.effects.pdp import default_grid
 
         t = self._table
         g = default_grid(t.values[:, j], categorical=bool(t.categorical[j]), grid_resolution=self.grid_resolution)
@@ -269,8 +269,8 @@ class FeatureEffects(ExplainerWidget):
             self.surface_features = [j, k, kind]
 
     def _fit_surrogate(self, kind: str, max_depth: int, n_terms: int, ctx: RequestContext) -> None:
-        max_depth = check_positive_int(max_depth, "max_depth")
-        n_terms = check_positive_int(n_terms, "n_terms")
+        max_depth = check_int(max_depth, "max_depth", 1)
+        n_terms = check_int(n_terms, "n_terms", 1)
         sur = global_surrogate(self._model, self._table, kind=kind, max_depth=max_depth, n_terms=n_terms,
                                target=self._target_arg(), random_state=self.random_state, progress=ctx.progress)
         with self._applying(ctx):
@@ -503,7 +503,7 @@ class FeatureEffects(ExplainerWidget):
 
     # -- static fallback ------------------------------------------------------------------------------
     def _static_png(self) -> bytes | None:
-        from ..plotting import png_of
+        from ..plotting.figure import png_of
 
         shown = self.result
         panels = [p for p in (self._importance, shown) if p is not None]

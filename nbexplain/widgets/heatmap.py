@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 import traitlets
 
-from ..adapters import Model, as_model
-from ..attribution import METHODS, AttributionMap, attribute, check_method, robust_scale
-from ..attribution import Comparison as ComparisonResult
+from ..adapters.model import Model, as_model
 from ..errors import InputError
-from ..images import as_image
+from ..explain.pixel import METHODS, AttributionMap, attribute, check_method, robust_scale
+from ..explain.pixel import Comparison as ComparisonResult
+from ..inputs.images import as_image
 from . import assets
 from .base import DIRECT, ExplainerWidget, RequestContext, handles
 from .codec import array_serialization
@@ -184,7 +184,7 @@ class Comparison(_AttributionView):
         return widget
 
     def _recompute(self, target: Any, ctx: RequestContext) -> ComparisonResult:
-        from ..attribution import attribute_many
+        from ..explain.pixel import attribute_many
 
         result = attribute_many(self._model, self._image, self.method_names, target,
                                 progress=ctx.progress, options=self.options)

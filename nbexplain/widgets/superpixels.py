@@ -14,12 +14,9 @@ from typing import Any
 import numpy as np
 import traitlets
 
-from ..adapters import as_model
+from ..adapters.model import as_model
 from ..errors import InputError
-from ..images import as_image, to_display
-from ..methods.coalitions import all_coalitions
-from ..segmentation import SEGMENTATION_METHODS, Segmentation
-from ..superpixels import (
+from ..explain.superpixels import (
     Anchor,
     LimeImage,
     PerturbationCurves,
@@ -30,7 +27,10 @@ from ..superpixels import (
     lime_image,
     shapley_image,
 )
-from ..superpixels.engine import FILLS
+from ..inputs.images import as_image, to_display
+from ..inputs.segmentation import SEGMENTATION_METHODS, Segmentation
+from ..methods.coalitions.masks import all_coalitions
+from ..methods.coalitions.superpixels import FILLS
 from . import assets
 from .base import DIRECT, ExplainerWidget, RequestContext, handles
 from .codec import array_serialization, decode_array
@@ -532,8 +532,8 @@ class SuperpixelExplorer(ExplainerWidget):
     def _static_png(self) -> bytes | None:
         if self.labels is None:
             return None
-        from ..plotting import png_of
-        from ..superpixels._draw import draw_segmentation
+        from ..plotting.figure import png_of
+        from ..plotting.superpixels import draw_segmentation
 
         seg = Segmentation(np.asarray(self.labels), np.asarray(self.image))
 

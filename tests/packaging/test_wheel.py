@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import site
 import subprocess
 import sys
 import venv
@@ -36,9 +37,14 @@ def test_wheel_contains_every_view_and_the_package(wheel):
 
 def test_fresh_install_of_the_wheel_renders_views_from_the_installed_package(wheel, tmp_path):
     env_dir = tmp_path / "venv"
-    # system site packages provide the dependencies; nbexplain itself comes only from the wheel
-    venv.create(env_dir, system_site_packages=True, with_pip=True)
+    # the running environment's site-packages provide the dependencies (added as a plain path, so its .pth
+    # files, among them an editable install of nbexplain, are not processed); nbexplain comes only from the wheel
+    venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
+    site_dir = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                              check=True, capture_output=True, text=True).stdout.strip()
+    deps = [p for p in site.getsitepackages() if Path(p).is_dir()]
+    (Path(site_dir) / "_nbx_test_deps.pth").write_text("\n".join(deps) + "\n")
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
                    check=True, capture_output=True, text=True)
     probe = (

@@ -9,7 +9,7 @@ import torch
 from unit_kit import TinyCNN
 
 import nbexplain as nbx
-from nbexplain.adapters import Model
+from nbexplain.adapters.model import Model
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -161,7 +161,7 @@ def test_sklearn_predict_proba_round_trip(tabular):
 def test_forests_summed_tree_by_tree_equal_their_own_prediction(tabular, forest):
     import sklearn.ensemble
 
-    from nbexplain import adapters
+    from nbexplain.adapters import model as adapters
 
     X, y = tabular
     est = getattr(sklearn.ensemble, forest)(n_estimators=25, max_depth=6, random_state=0).fit(X, y)
@@ -187,7 +187,7 @@ def test_forests_summed_tree_by_tree_equal_their_own_prediction(tabular, forest)
 def test_forests_with_parallel_jobs_or_subclasses_use_their_own_method(tabular):
     from sklearn.ensemble import RandomForestClassifier
 
-    from nbexplain.adapters import _forest_forward
+    from nbexplain.adapters.model import _forest_forward
 
     X, y = tabular
 

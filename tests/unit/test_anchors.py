@@ -9,8 +9,8 @@ import pytest
 from scipy.optimize import brentq
 
 from nbexplain.errors import InputError
-from nbexplain.superpixels import SuperpixelGame, anchor_image
-from nbexplain.superpixels.anchors import kl_bernoulli, kl_lower, kl_upper
+from nbexplain.explain.superpixels import SuperpixelGame, anchor_image
+from nbexplain.explain.superpixels.anchors import kl_bernoulli, kl_lower, kl_upper
 
 ROWS, COLS = 3, 4  # 12 grid superpixels
 H, W = 12, 16

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import nbexplain.batching as batching
-from nbexplain.batching import BatchSizer
+import nbexplain.adapters.batching as batching
+from nbexplain.adapters.batching import BatchSizer
 
 
 class Clock:
-    """Stands in for ``time`` in nbexplain.batching: time passes only when the fake model runs."""
+    """Stands in for ``time`` in nbexplain.adapters.batching: time passes only when the fake model runs."""
 
     def __init__(self):
         self.now = 0.0

@@ -9,7 +9,7 @@ import torch
 
 import nbexplain as nbx
 from nbexplain.errors import InputError, NotDifferentiableError
-from nbexplain.methods.counterfactual_space import mad_scale
+from nbexplain.methods.counterfactual.space import mad_scale
 
 
 def mad_l1(a, b, scale):

@@ -125,7 +125,7 @@ def test_second_order_ale_fills_empty_cells_from_their_nearest_neighbour():
     mixed = a.effect[1:, 1:] - a.effect[:-1, 1:] - a.effect[1:, :-1] + a.effect[:-1, :-1]
     full = a.counts > 0
     np.testing.assert_allclose(mixed[full], np.outer(np.diff(z), np.diff(w))[full], atol=1e-10)
-    from nbexplain.methods.ale import _fill_empty
+    from nbexplain.methods.effects.ale import _fill_empty
 
     delta = np.arange(9.0).reshape(3, 3)
     counts = np.array([[1, 0, 0], [0, 0, 0], [0, 0, 1]])

@@ -11,7 +11,7 @@ from sklearn.tree import DecisionTreeRegressor
 
 import nbexplain as nbx
 from nbexplain.errors import InputError
-from nbexplain.methods.importance import PermutedBatch, sklearn_permutations
+from nbexplain.methods.effects.importance import PermutedBatch, sklearn_permutations
 
 
 @pytest.fixture(scope="module")

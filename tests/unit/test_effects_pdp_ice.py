@@ -9,7 +9,7 @@ from sklearn.inspection import partial_dependence as sk_partial_dependence
 
 import nbexplain as nbx
 from nbexplain.errors import InputError, ModelError
-from nbexplain.methods.pdp import GridBatch, mquantiles
+from nbexplain.methods.effects.pdp import GridBatch, mquantiles
 
 
 @pytest.fixture(scope="module")

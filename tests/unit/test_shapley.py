@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from nbexplain.errors import InputError
-from nbexplain.methods.coalitions import all_coalitions, coalition_index, pack_keys, popcount
-from nbexplain.methods.shapley import exact_shapley, kernel_shap, sampled_shapley
+from nbexplain.methods.coalitions.masks import all_coalitions, coalition_index, pack_keys, popcount
+from nbexplain.methods.coalitions.shapley import exact_shapley, kernel_shap, sampled_shapley
 
 
 def random_game(m: int, k: int = 2, seed: int = 0) -> np.ndarray:

@@ -12,15 +12,15 @@ import numpy as np
 import pytest
 
 from nbexplain.errors import Cancelled, InputError
-from nbexplain.methods.coalitions import all_coalitions
-from nbexplain.segmentation import relabel, segment
-from nbexplain.superpixels import (
+from nbexplain.explain.superpixels import (
     SuperpixelGame,
     deletion_insertion,
     lime_image,
     shapley_image,
 )
-from nbexplain.superpixels.engine import superpixel_means
+from nbexplain.inputs.segmentation import relabel, segment
+from nbexplain.methods.coalitions.masks import all_coalitions
+from nbexplain.methods.coalitions.superpixels import superpixel_means
 
 H, W = 24, 30
 

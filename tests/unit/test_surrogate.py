@@ -9,7 +9,7 @@ from sklearn.linear_model import Ridge
 from sklearn.metrics import r2_score
 
 from nbexplain.errors import InputError
-from nbexplain.methods.surrogate import exponential_kernel, fit_weighted_ridge
+from nbexplain.methods.coalitions.surrogate import exponential_kernel, fit_weighted_ridge
 
 
 def data(n=300, m=12, k=None, seed=0):

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 import nbexplain as nbx
+from nbexplain.adapters.outputs import tabular_output
 from nbexplain.errors import InputError
-from nbexplain.tabular import (
+from nbexplain.inputs.tables import (
     Table,
     as_table,
     feature_index,
     feature_indices,
     tabular_model,
-    tabular_output,
 )
 
 

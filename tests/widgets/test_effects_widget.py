@@ -15,7 +15,7 @@ from widgets_kit import view_sends
 
 import nbexplain as nbx
 from nbexplain.errors import InputError
-from nbexplain.tabular import sample_rows
+from nbexplain.inputs.tables import sample_rows
 
 NAMES = ["temp", "hum", "wind", "season"]
 

@@ -14,7 +14,7 @@ from widgets_kit import view_sends
 
 import nbexplain as nbx
 from nbexplain.errors import InputError
-from nbexplain.methods.coalitions import all_coalitions
+from nbexplain.methods.coalitions.masks import all_coalitions
 from nbexplain.widgets.codec import decode_array
 
 H, W = 20, 24
