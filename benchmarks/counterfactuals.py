@@ -59,7 +59,7 @@ def counterfactual_contenders(model, X, names, y):
         "nbexplain sparse": lambda x: nbx.counterfactual(model, x, X, sparse=True).best.x,
     }
     if hasattr(model, "estimators_"):  # a forest: nbexplain sums its trees itself; show the search alone too
-        own = nbx.as_model(lambda A: model.predict_proba(A), output="probabilities")
+        own = nbx.as_model(lambda A: model.predict_proba(A), output="probability")
         contenders["nbexplain, own call"] = lambda x: nbx.counterfactual(own, x, X).best.x
     try:
         import dice_ml

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, ModelError
+from .._deprecation import renamed_value
 from .batching import BatchSizer
 
 DEFAULT_MEMORY_BUDGET = 1 << 30  # bytes of model input (and its activations) per batch
@@ -57,8 +58,8 @@ class Model:
         batch_size: int | None = None,
         memory_budget: int = DEFAULT_MEMORY_BUDGET,
     ):
-        if output not in ("auto", "logits", "probabilities"):
-            raise InputError(f"output={output!r} is not valid: expected 'auto', 'logits' or 'probabilities'")
+        if output not in ("auto", "logits", "probability"):
+            raise InputError(f"output={output!r} is not valid: expected 'auto', 'logits' or 'probability'")
         if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
             raise InputError(f"batch_size={batch_size!r} is not valid: expected a positive integer or None")
         self.raw = raw
@@ -131,7 +132,7 @@ class Model:
             pass
         assert out is not None
         if self.output == "auto":
-            self.output = "probabilities" if _looks_like_probabilities(out) else "logits"
+            self.output = "probability" if _looks_like_probabilities(out) else "logits"
         return out
 
     def predict_proba(self, x: Any, progress: Callable[[float], None] | None = None) -> np.ndarray:
@@ -140,7 +141,7 @@ class Model:
 
     def to_probabilities(self, scores: np.ndarray) -> np.ndarray:
         """Turn outputs of :meth:`predict` into probabilities."""
-        if self.output == "probabilities":
+        if self.output == "probability":
             return scores
         if scores.shape[1] == 1:  # a single logit: binary problem
             p = 1 / (1 + np.exp(-scores))
@@ -250,7 +251,7 @@ def _sklearn_forward(est):
     if forest is not None:
         return forest
     if hasattr(est, "predict_proba"):
-        return est.predict_proba, "probabilities"
+        return est.predict_proba, "probability"
     if hasattr(est, "decision_function"):
         def forward(batch):
             d = np.asarray(est.decision_function(batch), dtype=np.float64)
@@ -312,7 +313,7 @@ def _forest_forward(est):
             _FOREST_AGREES[kind] = bool(np.array_equal(y, np.asarray(method(batch), dtype=np.float64).reshape(y.shape)))
         return y
 
-    return forward, "probabilities" if classifier else "logits"
+    return forward, "probability" if classifier else "logits"
 
 
 def as_model(
@@ -333,7 +334,7 @@ def as_model(
         ``decision_function``, else ``predict``); or a callable mapping a numpy batch to scores.
     class_names : sequence of str, optional
         A name for each output.
-    output : {"auto", "logits", "probabilities"}
+    output : {"auto", "logits", "probability"}
         What the model returns; "auto" checks the first outputs (rows in [0, 1] summing to 1).
     preprocess : callable, optional
         For torch modules: a differentiable function applied to the input tensor before the module

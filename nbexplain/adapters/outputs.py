@@ -85,7 +85,7 @@ def tabular_output(model: Model, table: Any, target: Any = None, name: str = "ta
         probabilities = np.full(n_classes, 1.0 / n_classes) if is_classifier else None
     else:
         scores = model.predict(table.values[: min(64, table.n_rows)])
-        is_classifier = not (scores.shape[1] == 1 and model.output != "probabilities")
+        is_classifier = not (scores.shape[1] == 1 and model.output != "probability")
         probabilities = model.to_probabilities(scores).mean(axis=0) if is_classifier else None
         n_classes = len(probabilities) if is_classifier else 0
     if not is_classifier:

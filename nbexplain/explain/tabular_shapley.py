@@ -190,7 +190,7 @@ def resolve_output(model: Model, table: Table, x: np.ndarray, target: Any) -> tu
     One model call of one row."""
 
     scores = model.predict(x[None])
-    if scores.shape[1] == 1 and model.output != "probabilities":
+    if scores.shape[1] == 1 and model.output != "probability":
         if target not in (None, 0):
             raise InputError(f"target={target!r} is not valid: the model has one output (a regression); use None")
         return Output("regression", 0, "prediction", 0), scores[0]

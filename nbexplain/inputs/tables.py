@@ -267,7 +267,7 @@ def tabular_model(model: Any, table: Table | None = None) -> Model:
             return as_model(model)
         columns = table.frame_columns
         if hasattr(model, "predict_proba"):
-            method, output = model.predict_proba, "probabilities"
+            method, output = model.predict_proba, "probability"
         elif hasattr(model, "decision_function"):
             def method(frame):
                 d = np.asarray(model.decision_function(frame), dtype=np.float64)

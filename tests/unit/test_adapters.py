@@ -50,7 +50,7 @@ def test_torch_probabilities_pass_through(cnn, batch):
     with torch.no_grad():
         ref = model(torch.from_numpy(batch)).numpy()
     np.testing.assert_allclose(m.predict_proba(batch), ref, rtol=1e-12)
-    assert m.output == "probabilities"
+    assert m.output == "probability"
     # and when told so explicitly, logits that happen to look like probabilities stay logits
     m2 = nbx.as_model(model, output="logits")
     np.testing.assert_allclose(m2.predict_proba(batch), softmax(ref), rtol=1e-12)
@@ -150,7 +150,7 @@ def test_sklearn_predict_proba_round_trip(tabular):
     X, y = tabular
     est = LogisticRegression(max_iter=500).fit(X, y)
     m = nbx.as_model(est)
-    assert m.kind == "sklearn" and not m.differentiable and m.output == "probabilities"
+    assert m.kind == "sklearn" and not m.differentiable and m.output == "probability"
     np.testing.assert_array_equal(m.predict(X), est.predict_proba(X))
     np.testing.assert_array_equal(m.predict_proba(X), est.predict_proba(X))
     assert m.n_classes(X) == 4
@@ -167,7 +167,7 @@ def test_forests_summed_tree_by_tree_equal_their_own_prediction(tabular, forest)
     est = getattr(sklearn.ensemble, forest)(n_estimators=25, max_depth=6, random_state=0).fit(X, y)
     own = est.predict_proba if hasattr(est, "predict_proba") else est.predict
     m = nbx.as_model(est)
-    assert m.kind == "sklearn" and m.output == ("probabilities" if forest.endswith("Classifier") else "logits")
+    assert m.kind == "sklearn" and m.output == ("probability" if forest.endswith("Classifier") else "logits")
     original = type(est)
     adapters._FOREST_AGREES.pop(original, None)
     for rows in (X[:1], X[:7], X, X.astype(np.float32), X[:, ::-1].copy()[:, ::-1]):

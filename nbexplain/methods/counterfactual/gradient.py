@@ -62,7 +62,7 @@ def gradient_candidates(
         cols = torch.as_tensor(idx, device=device)
         opt = torch.optim.Adam([u], lr=lr)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr * 0.02)
-        output_probabilities = model.output == "probabilities"
+        output_probabilities = model.output == "probability"
         for step in range(steps):
             if step % 25 == 0 and problem._check is not None:
                 problem._check()

@@ -330,7 +330,7 @@ def make_objective(
     """
 
     scores = model.predict(x[None])
-    if scores.shape[1] == 1 and model.output != "probabilities":
+    if scores.shape[1] == 1 and model.output != "probability":
         if target is None:
             raise InputError("target is required for a regression model (one output): the desired output value")
         desired = _number(target, "target")
