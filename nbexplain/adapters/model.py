@@ -58,6 +58,7 @@ class Model:
         batch_size: int | None = None,
         memory_budget: int = DEFAULT_MEMORY_BUDGET,
     ):
+        output = renamed_value(output, "output", {"probabilities": "probability"})
         if output not in ("auto", "logits", "probability"):
             raise InputError(f"output={output!r} is not valid: expected 'auto', 'logits' or 'probability'")
         if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
