@@ -10,7 +10,7 @@
    * ``nbx.counterfactual`` (closest; growing spheres + line searches, refined) and with ``sparse=True``;
      for the forest also "own call": the same search calling the forest's own ``predict_proba`` (through
      joblib, ~3 ms per call) instead of nbexplain's adapter, which sums the trees itself (~0.2 ms per
-     call, identical numbers; ``nbexplain/adapters.py``, ``_forest_forward``);
+     call, identical numbers; ``nbexplain/adapters/sklearn_models.py``, ``forest_forward``);
    * DiCE (``dice-ml``) ``method="random"`` and ``method="genetic"`` with their defaults
      (``total_CFs=1, desired_class="opposite"``, features free within the training ranges, as nbexplain's
      default ranges).

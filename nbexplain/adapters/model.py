@@ -8,29 +8,20 @@ and, for torch modules, ``torch_module`` so gradient methods can differentiate.
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from ..errors import InputError, ModelError
 from .._deprecation import renamed_value
+from ..errors import InputError, ModelError
 from .batching import BatchSizer
+from .sklearn_models import is_sklearn_estimator, sklearn_forward
+from .torch_models import is_torch_module, torch_forward, with_preprocess
 
 DEFAULT_MEMORY_BUDGET = 1 << 30  # bytes of model input (and its activations) per batch
 ACTIVATION_FACTOR = 32  # rough ratio of a CNN's activation memory to its input size
 MAX_ROWS = 8192  # tabular chunk size for non-torch models
-
-
-def _is_torch_module(obj: Any) -> bool:
-    # only a module that was already imported can have made ``obj``: never pay torch's import for sklearn users
-    torch = sys.modules.get("torch")
-    return torch is not None and isinstance(obj, torch.nn.Module)
-
-
-def _is_sklearn_estimator(obj: Any) -> bool:
-    return hasattr(obj, "fit") and (hasattr(obj, "predict") or hasattr(obj, "predict_proba"))
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -67,7 +58,7 @@ class Model:
         self.kind = kind
         self._forward = forward
         self.output = output
-        self.class_names = None if class_names is None else [str(c) for c in class_names]
+        self.class_names = check_class_names(class_names)
         self.batch_size = batch_size
         self.memory_budget = int(memory_budget)
         self.n_outputs: int | None = None
@@ -212,6 +203,16 @@ class Model:
             module.train(was_training)
 
 
+def check_class_names(class_names: Any, name: str = "class_names") -> list[str] | None:
+    """``class_names`` as a list of str (None stays None); one string is refused, not split into letters."""
+    if class_names is None:
+        return None
+    if isinstance(class_names, (str, bytes)) or not hasattr(class_names, "__len__"):
+        raise InputError(f"{name} must be a sequence of names, one per class (e.g. ['cat', 'dog']); "
+                         f"got {type(class_names).__name__} {class_names!r}")
+    return [str(c) for c in class_names]
+
+
 def _looks_like_probabilities(y: np.ndarray) -> bool:
     return y.shape[1] > 1 and bool(np.all(y >= 0) and np.all(y <= 1) and np.allclose(y.sum(1), 1, atol=1e-3))
 
@@ -220,101 +221,6 @@ def _to_numpy(y: Any) -> np.ndarray:
     if hasattr(y, "detach"):
         y = y.detach().cpu().numpy()
     return np.asarray(y, dtype=np.float64) if not isinstance(y, np.ndarray) or y.dtype != np.float64 else y
-
-
-def _torch_forward(module, preprocess):
-    import torch
-
-    params = list(module.parameters())
-    device = params[0].device if params else torch.device("cpu")
-    dtype = params[0].dtype if params and params[0].is_floating_point() else torch.float32
-
-    def forward(batch: np.ndarray):
-        was_training = module.training
-        module.eval()
-        try:
-            with torch.inference_mode():
-                t = torch.from_numpy(np.ascontiguousarray(batch)).to(device=device, dtype=dtype)
-                if preprocess is not None:
-                    t = preprocess(t)
-                y = module(t)
-                if y.dtype not in (torch.float32, torch.float64):  # half, bfloat16, ints: not all numpy-able
-                    y = y.float()
-                return y.cpu().numpy()
-        finally:
-            module.train(was_training)
-
-    return forward
-
-
-def _sklearn_forward(est):
-    forest = _forest_forward(est)
-    if forest is not None:
-        return forest
-    if hasattr(est, "predict_proba"):
-        return est.predict_proba, "probability"
-    if hasattr(est, "decision_function"):
-        def forward(batch):
-            d = np.asarray(est.decision_function(batch), dtype=np.float64)
-            return np.stack([-d, d], axis=1) / 2 if d.ndim == 1 else d
-        return forward, "logits"
-    return est.predict, "logits"
-
-
-#: forest class -> whether summing its trees gave exactly the estimator's own prediction (checked once)
-_FOREST_AGREES: dict[type, bool] = {}
-
-
-def _forest_forward(est):
-    """A fitted single-output random forest or extra-trees model, predicted tree by tree in this thread.
-
-    scikit-learn's forests send every call through joblib and each tree's own checks, ~30 µs per tree
-    whatever the batch: 3 ms for one row of a 100-tree forest whose trees take 0.2 ms. Explanations make
-    many small calls (counterfactual search rounds, slider drags), so for forests left at ``n_jobs=None``
-    or ``1`` this sums the trees' ``tree_.predict`` on the float32 input in order and divides by their
-    number, as ``predict_proba``/``predict`` do. The first batch of each forest class is also sent to the
-    model's own method and the fast path is kept only if both agree exactly. Anything unusual (other n_jobs, several outputs,
-    an overridden method, a wrong width, NaN) goes to the model's own method.
-    """
-    try:
-        from sklearn.ensemble import (
-            ExtraTreesClassifier,
-            ExtraTreesRegressor,
-            RandomForestClassifier,
-            RandomForestRegressor,
-        )
-    except ImportError:  # pragma: no cover - an estimator implies scikit-learn
-        return None
-    # both kinds of forest share one prediction method; a subclass that overrides it keeps its own
-    classifier = (isinstance(est, (RandomForestClassifier, ExtraTreesClassifier))
-                  and type(est).predict_proba is RandomForestClassifier.predict_proba)
-    regressor = (isinstance(est, (RandomForestRegressor, ExtraTreesRegressor))
-                 and type(est).predict is RandomForestRegressor.predict)
-    if not (classifier or regressor) or getattr(est, "n_jobs", None) not in (None, 1) \
-            or not getattr(est, "estimators_", None) or getattr(est, "n_outputs_", 1) != 1:
-        return None
-    method = est.predict_proba if classifier else est.predict
-    trees = [tree.tree_ for tree in est.estimators_]
-    width = 1 if regressor else len(est.classes_)
-    kind = type(est)
-
-    def summed(X: np.ndarray) -> np.ndarray:
-        out = trees[0].predict(X)[:, :width].astype(np.float64)
-        for tree in trees[1:]:
-            out += tree.predict(X)[:, :width]
-        return out / len(trees)
-
-    def forward(batch):
-        X = np.asarray(batch)
-        if not _FOREST_AGREES.get(kind, True) or X.ndim != 2 or X.shape[1] != getattr(est, "n_features_in_", X.shape[1]) \
-                or not np.issubdtype(X.dtype, np.number) or not np.isfinite(X).all():
-            return method(batch)  # scikit-learn's own checks and errors
-        y = summed(np.ascontiguousarray(X, dtype=np.float32))
-        if kind not in _FOREST_AGREES:  # once per class: does this scikit-learn predict the same way?
-            _FOREST_AGREES[kind] = bool(np.array_equal(y, np.asarray(method(batch), dtype=np.float64).reshape(y.shape)))
-        return y
-
-    return forward, "probability" if classifier else "logits"
 
 
 def as_model(
@@ -353,30 +259,20 @@ def as_model(
     """
     if isinstance(model, Model):
         if class_names is not None:
-            model.class_names = [str(c) for c in class_names]
+            model.class_names = check_class_names(class_names)
         return model
     if class_names is None:  # a model that names its classes (e.g. ``module.class_names``) keeps them
         names = getattr(model, "class_names", None)
         class_names = list(names) if isinstance(names, (list, tuple)) else None
     common = dict(class_names=class_names, batch_size=batch_size, memory_budget=memory_budget)
-    if _is_torch_module(model):
+    if is_torch_module(model):
         if preprocess is not None:
-            import torch
-
-            class Preprocessed(torch.nn.Module):
-                def __init__(self, fn, inner):
-                    super().__init__()
-                    self.fn, self.inner = fn, inner
-
-                def forward(self, x):
-                    return self.inner(self.fn(x))
-
-            model = Preprocessed(preprocess, model)
-        return Model(model, "torch", _torch_forward(model, None), output=output, **common)
+            model = with_preprocess(model, preprocess)
+        return Model(model, "torch", torch_forward(model), output=output, **common)
     if preprocess is not None:
         raise InputError("preprocess is only for torch modules; fold it into your callable instead")
-    if _is_sklearn_estimator(model):
-        forward, detected = _sklearn_forward(model)
+    if is_sklearn_estimator(model):
+        forward, detected = sklearn_forward(model)
         return Model(model, "sklearn", forward, output=detected if output == "auto" else output, **common)
     if callable(model):
         return Model(model, "callable", model, output=output, **common)

@@ -161,18 +161,16 @@ def test_sklearn_predict_proba_round_trip(tabular):
 def test_forests_summed_tree_by_tree_equal_their_own_prediction(tabular, forest):
     import sklearn.ensemble
 
-    from nbexplain.adapters import model as adapters
+    from nbexplain.adapters import sklearn_models
 
     X, y = tabular
     est = getattr(sklearn.ensemble, forest)(n_estimators=25, max_depth=6, random_state=0).fit(X, y)
     own = est.predict_proba if hasattr(est, "predict_proba") else est.predict
     m = nbx.as_model(est)
     assert m.kind == "sklearn" and m.output == ("probability" if forest.endswith("Classifier") else "logits")
-    original = type(est)
-    adapters._FOREST_AGREES.pop(original, None)
     for rows in (X[:1], X[:7], X, X.astype(np.float32), X[:, ::-1].copy()[:, ::-1]):
         np.testing.assert_array_equal(m.predict(rows), np.asarray(own(rows)).reshape(len(rows), -1))
-    assert adapters._FOREST_AGREES[original] is True  # the fast path was taken and checked against the model
+    assert sklearn_models._CHECKED[est] == (sklearn_models.fitted_state(est), True)  # checked, fast path on
     # the fast path does not go through the estimator's own method; other cases do (and its errors come back)
     calls = []
     est.predict_proba = est.predict = lambda A: calls.append(len(A)) or own(A)  # instance attributes win
@@ -187,7 +185,7 @@ def test_forests_summed_tree_by_tree_equal_their_own_prediction(tabular, forest)
 def test_forests_with_parallel_jobs_or_subclasses_use_their_own_method(tabular):
     from sklearn.ensemble import RandomForestClassifier
 
-    from nbexplain.adapters.model import _forest_forward
+    from nbexplain.adapters.sklearn_models import forest_forward as _forest_forward
 
     X, y = tabular
 
@@ -309,3 +307,48 @@ def test_as_model_is_idempotent_and_sets_class_names(cnn):
     assert isinstance(m, Model)
     nbx.as_model(m, class_names=["a", "b", "c"])
     assert m.class_name(1) == "b" and m.class_name(7) == "class 7"
+
+
+@pytest.mark.parametrize("forest", ["RandomForestClassifier", "ExtraTreesRegressor"])
+def test_a_wrapped_forest_follows_refits_and_warm_start_growth(tabular, forest):
+    import sklearn.ensemble
+
+    X, y = tabular
+    est = getattr(sklearn.ensemble, forest)(n_estimators=5, max_depth=3, random_state=0).fit(X, y)
+    own = est.predict_proba if hasattr(est, "predict_proba") else est.predict
+    m = nbx.as_model(est)
+    for _ in range(3):  # the fast path is on after the first batch
+        np.testing.assert_array_equal(m.predict(X), np.asarray(own(X)).reshape(len(X), -1))
+    est.set_params(max_depth=None, random_state=1).fit(X, y)  # a refit: new trees
+    np.testing.assert_array_equal(m.predict(X), np.asarray(own(X)).reshape(len(X), -1))
+    np.testing.assert_array_equal(m.predict(X), np.asarray(own(X)).reshape(len(X), -1))
+    est.set_params(warm_start=True, n_estimators=12).fit(X, y)  # grown in place: the same list, longer
+    assert len(est.estimators_) == 12
+    np.testing.assert_array_equal(m.predict(X), np.asarray(own(X)).reshape(len(X), -1))
+    np.testing.assert_array_equal(m.predict(X[:3]), np.asarray(own(X[:3])).reshape(3, -1))
+
+
+def test_a_forest_whose_trees_disagree_answers_with_its_own_method_and_spoils_no_other(tabular):
+    from sklearn.ensemble import RandomForestClassifier
+
+    from nbexplain.adapters import sklearn_models
+
+    X, y = tabular
+    bad = RandomForestClassifier(5, random_state=0).fit(X, y)
+    good = RandomForestClassifier(5, random_state=1).fit(X, y)
+    summed = RandomForestClassifier.predict_proba(bad, X)
+    # the estimator's own method no longer equals its summed trees (as a changed scikit-learn might)
+    bad.predict_proba = lambda A: RandomForestClassifier.predict_proba(bad, A) * 0.9 + 0.1 / 4
+    m = nbx.as_model(bad)
+    np.testing.assert_array_equal(m.predict(X), bad.predict_proba(X))  # the first batch: its own numbers
+    np.testing.assert_array_equal(m.predict(X[:9]), bad.predict_proba(X[:9]))  # and from then on
+    assert not np.array_equal(m.predict(X), summed)
+    assert sklearn_models._CHECKED[bad][1] is False
+    m_good = nbx.as_model(good)
+    np.testing.assert_array_equal(m_good.predict(X), good.predict_proba(X))
+    assert sklearn_models._CHECKED[good][1] is True  # one disagreeing forest switches off no other
+
+
+def test_class_names_must_be_a_sequence_of_names_not_one_string():
+    with pytest.raises(nbx.InputError, match=r"class_names must be a sequence of names"):
+        nbx.as_model(lambda x: x, class_names="abcd")
