@@ -11,25 +11,48 @@ action only the newest waiting request is kept; an older one is answered "supers
 running one is cancelled at its next progress report, and a result is committed to the traits only if no
 newer request of that action is waiting. The view ignores every response whose id is not the newest it
 sent, so a stale result never overwrites a newer one. An exception goes to the ``error`` trait (shown
-inside the widget) and the response, and the widget keeps serving later requests.
+inside the widget) and the response, and the widget keeps serving later requests. Every request is
+answered, a malformed one too (an id that is not an integer, params that are not an object, buffers that
+point nowhere): with status "error" naming what was wrong, so a waiting view never stays busy.
+
+What the view may write is declared (``_view_writes``); a write to any other trait is refused, and a
+value the trait's validation rejects is refused too: the view is sent the kernel's value back and the
+error is shown in the widget. View writes and the worker's commits never interleave (one state lock), and
+an observer that a view write triggers must not compute inline (it would wait for a running computation
+while holding that lock): it queues the work with :meth:`ExplainerWidget._compute_or_queue`.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import numbers
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import anywidget
 import traitlets
 
-from ..errors import Cancelled, NbexplainError
+from ..errors import Cancelled, InputError, NbexplainError
 from .codec import pack_message, unpack_message
+
+#: traits of every ipywidget that its own front end may write
+_WIDGET_TRAITS = frozenset({"layout", "tabbable", "tooltip", "_dom_classes", "comm", "keys", "log"})
+#: marks a required request field in :func:`field`
+REQUIRED = object()
+
+
+def field(params: dict, name: str, default: Any = REQUIRED) -> Any:
+    """``params[name]`` of a view request, or ``default``; a missing required field is an error naming it."""
+    if name in params:
+        return params[name]
+    if default is REQUIRED:
+        raise InputError(f"the request has no field {name!r}; it has {sorted(params)}")
+    return default
 
 Handler = Callable[[Any, dict, "RequestContext"], dict | None]
 
@@ -131,6 +154,8 @@ class ExplainerWidget(anywidget.AnyWidget):
     error = traitlets.Dict().tag(sync=True)
     #: id of the last view request whose result is in the traits (-1: set from Python)
     committed_request = traitlets.Int(-1).tag(sync=True)
+    #: the traits the view may write; every other synced trait is read-only from the view
+    _view_writes: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -142,14 +167,98 @@ class ExplainerWidget(anywidget.AnyWidget):
                     self._handlers[fn._nbx_action] = fn
         self._apply_depth = 0
         self._compute_lock = threading.RLock()
+        self._state_lock = threading.RLock()  # view writes and commits never interleave
+        self._view_writing = 0
         self.on_msg(self._on_view_message)
 
     # -- requests ------------------------------------------------------------------------------
     def _on_view_message(self, _widget: Any, content: dict, buffers: list) -> None:
         if not isinstance(content, dict) or content.get("type") != "request":
             return
-        content = unpack_message(content, buffers)
-        self._dispatcher.submit(Request(int(content["id"]), str(content["action"]), content.get("params") or {}))
+        rid = content.get("id")
+        try:
+            if not isinstance(rid, numbers.Integral) or isinstance(rid, bool):
+                raise InputError(f"a request id must be an integer; got {rid!r}")
+            try:
+                content = unpack_message(content, buffers)
+            except (KeyError, IndexError, TypeError) as exc:
+                raise InputError(f"the request's buffer_paths point nowhere ({type(exc).__name__}: {exc})") from exc
+            action, params = content.get("action"), content.get("params")
+            if not isinstance(action, str):
+                raise InputError(f"a request's action must be a string; got {action!r}")
+            params = {} if params is None else params
+            if not isinstance(params, dict):
+                raise InputError(f"the params of request {action!r} must be an object; got {type(params).__name__}")
+        except InputError as exc:  # answer it: a view waiting for this id must not stay busy
+            payload = error_payload(exc, str(content.get("action", "request")))
+            self.error = payload
+            safe_id = rid if isinstance(rid, (int, float, str)) and not isinstance(rid, bool) else None
+            self._dispatcher.send({"type": "response", "id": safe_id, "status": "error", "error": payload})
+            return
+        self._dispatcher.submit(Request(int(rid), action, params))
+
+    def _compute_or_queue(self, action: str, params: dict | None = None) -> bool:
+        """During a view write, queue request ``action`` for the worker and return True; else return False
+        (the caller computes now). Observers of view-writable traits call it first."""
+        if self._view_writing:
+            self._dispatcher.submit(Request(-1, action, dict(params or {})))
+            return True
+        return False
+
+    # -- what the view may write ---------------------------------------------------------------
+    def set_state(self, sync_data: dict) -> None:
+        """A state update from the view: only declared traits, each validated; refused ones are reverted.
+
+        The values are set under the state lock (so a commit of the worker never interleaves with them);
+        the observers they trigger run after the lock is released, so an observer may wait for a running
+        computation without blocking the worker's commit.
+        """
+        accepted: list[tuple[str, Any, list]] = []
+        with self._state_lock:
+            for name, value in sync_data.items():
+                if name not in self.keys:
+                    continue
+                if name not in self._view_writes and name not in _WIDGET_TRAITS:
+                    self._refuse(name, InputError(f"the view may not change {name!r}; it may change "
+                                                  f"{sorted(self._view_writes) or 'nothing'}"))
+                    continue
+                changes: list = []
+                before = getattr(self, name)
+                self._collecting = changes
+                try:
+                    super().set_state({name: value})
+                except Exception as exc:  # a rejected value: the kernel keeps its own
+                    if getattr(self, name) is not before:  # a validator's own error (not a TraitError) left it set
+                        self.set_trait(name, before)
+                    self._collecting = None
+                    self._refuse(name, exc)
+                    continue
+                finally:
+                    self._collecting = None
+                accepted.append((name, value, changes))
+        self._view_writing += 1
+        try:
+            for name, value, changes in accepted:
+                with self._lock_property(**{name: value}):
+                    for change in changes:
+                        try:
+                            self.notify_change(change)
+                        except Exception as exc:  # an observer refused it (and restored what it shows)
+                            self._refuse(name, exc)
+        finally:
+            self._view_writing -= 1
+
+    _collecting: list | None = None
+
+    def notify_change(self, change: Any) -> None:
+        if self._collecting is not None:  # inside set_state: fired once the state lock is released
+            self._collecting.append(change)
+            return
+        super().notify_change(change)
+
+    def _refuse(self, name: str, exc: BaseException) -> None:
+        self.error = error_payload(exc, f"set {name}")
+        self.send_state(name)  # the view gets the kernel's value back
 
     def _run_request(self, request: Request, ctx: RequestContext) -> None:
         handler = self._handlers.get(request.action)
@@ -180,14 +289,15 @@ class ExplainerWidget(anywidget.AnyWidget):
     def _applying(self, ctx: RequestContext = DIRECT):
         """Commit a result to the traits atomically, unless a newer request made it stale."""
         ctx.check()
-        self._apply_depth += 1
-        try:
-            with self.hold_sync():
-                yield
-                if ctx._request is not None:
-                    self.committed_request = ctx._request.id
-        finally:
-            self._apply_depth -= 1
+        with self._state_lock:
+            self._apply_depth += 1
+            try:
+                with self.hold_sync():
+                    yield
+                    if ctx._request is not None and ctx._request.id >= 0:
+                        self.committed_request = ctx._request.id
+            finally:
+                self._apply_depth -= 1
 
     @property
     def _is_applying(self) -> bool:
