@@ -22,7 +22,7 @@
    ``--repeats`` > 1 each call is repeated and the minimum time kept (the machine is shared).
 
 2. **Exact tabular Shapley values against the floor**: ``nbx.shapley_tabular(method="exact")`` on the ISLR
-   Credit data (10 features, ``--background`` rows) needs 2**10 × B model rows; the floor is the model's
+   Credit data (10 features, ``--background`` rows of ``data``) needs 2**10 × B model rows; the floor is the model's
    own ``predict_proba`` on exactly those rows, pre-built, in chunks of 8192. Interleaved, minima of
    ``--repeats`` samples.
 
@@ -55,12 +55,12 @@ def missing(name: str, exc: Exception) -> None:
 # ---------------------------------------------------------------------------------------------------
 def counterfactual_contenders(model, X, names, y):
     contenders = {
-        "nbexplain": lambda x: nbx.counterfactual(model, x, X).best.x,
-        "nbexplain sparse": lambda x: nbx.counterfactual(model, x, X, sparse=True).best.x,
+        "nbexplain": lambda x: nbx.counterfactual(model, x, data=X).best.x,
+        "nbexplain sparse": lambda x: nbx.counterfactual(model, x, data=X, sparse=True).best.x,
     }
     if hasattr(model, "estimators_"):  # a forest: nbexplain sums its trees itself; show the search alone too
         own = nbx.as_model(lambda A: model.predict_proba(A), output="probability")
-        contenders["nbexplain, own call"] = lambda x: nbx.counterfactual(own, x, X).best.x
+        contenders["nbexplain, own call"] = lambda x: nbx.counterfactual(own, x, data=X).best.x
     try:
         import dice_ml
         import pandas as pd
@@ -223,7 +223,7 @@ def bench_exact(background: int, repeats: int) -> None:
                     model.predict_proba(table[start:start + CHUNK])
 
             def ours(model=model, x=x, b=b):
-                return nbx.shapley_tabular(model, x, b, method="exact", n_background=None)
+                return nbx.shapley_tabular(model, x, data=b, method="exact", n_background=None)
 
             rows = ours().n_evaluations
             t = race({"floor": floor, "nbexplain exact": ours}, repeats)
@@ -256,7 +256,7 @@ def bench_kernel(background: int, n_rows: int, budgets: list[int]) -> None:
     def f(A):
         return model.predict_proba(A)[:, 1]
 
-    exact = [nbx.shapley_tabular(f, x, bg, n_background=None).values for x in rows]
+    exact = [nbx.shapley_tabular(f, x, data=bg, n_background=None).values for x in rows]
     scale = np.mean([np.abs(e).sum() for e in exact])
     try:
         import shap
@@ -277,7 +277,7 @@ def bench_kernel(background: int, n_rows: int, budgets: list[int]) -> None:
                 counted = Counted(f)
                 t0 = time.perf_counter()
                 if option is None:
-                    phi = nbx.shapley_tabular(counted, x, bg, method="kernel", n_samples=n + 2,
+                    phi = nbx.shapley_tabular(counted, x, data=bg, method="kernel", n_samples=n + 2,
                                               n_background=None, seed=k).values
                     rows_used = counted.rows  # incl. one row: x itself, predicted first to resolve the target
                 else:

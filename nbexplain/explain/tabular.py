@@ -1,39 +1,65 @@
-"""The result of a local explanation of one tabular row: one number per feature (Shapley values or LIME).
+"""Local explanations of one tabular row: Shapley values and LIME, one number per feature.
 
-Shared by :func:`~nbexplain.shapley_tabular` and :func:`~nbexplain.lime_tabular` so that a view can show
-either beside the counterfactual sliders.
+* :func:`shapley_tabular` — Shapley (1953) values of the interventional game ``v(S) = mean_b f(x_S, b_rest)``
+  against the reference rows ``data`` (Lundberg & Lee 2017): exact for M ≤ 16 features, antithetic
+  permutation sampling (Castro et al. 2009) beyond, or KernelSHAP.
+* :func:`lime_tabular` — LIME (Ribeiro, Singh & Guestrin 2016): a weighted ridge surrogate on perturbations
+  around the row, scaled by the statistics of ``data``, with its fidelity (weighted R²).
+
+Both return a :class:`TabularExplanation`, so a view shows either beside the counterfactual sliders. The
+kernels (the game, its lazy rows, LIME's samples) live in :mod:`nbexplain.methods.coalitions.tabular`.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .._deprecation import renamed
+from .._progress import reporter
+from .._validation import check_choice, check_int, check_number, check_positive
+from ..adapters.model import Model
+from ..adapters.outputs import Output, local_output
 from ..errors import InputError
-from ..plotting.figure import ShownAsPNG
+from ..inputs.tables import Table, as_row, as_table, feature_set, tabular_model
+from ..methods.coalitions.shapley import kernel_shap, sampled_shapley
+from ..methods.coalitions.tabular import (
+    InterventionalGame,
+    background_sample,
+    exact_interventional_shapley,
+    lime_fit,
+    lime_samples,
+)
+from .result import Result, frame
 
 LABELS = {"exact": "exact Shapley values", "sampled": "sampled Shapley values", "kernel": "KernelSHAP",
           "lime": "LIME"}
+#: largest number of features for which ``method="auto"`` enumerates every coalition
+MAX_EXACT = 16
+SHAPLEY_METHODS = ("auto", "exact", "sampled", "kernel")
 
 
 @dataclass
-class TabularExplanation(ShownAsPNG):
+class TabularExplanation(Result):
     """Per-feature contributions to one output of the model at one row.
 
     Attributes
     ----------
     values : (F,) float64 — the contribution of each feature to the explained output. Shapley methods:
         Shapley values (they sum to ``prediction - base_value``). LIME: the surrogate's coefficient times
-        the row's distance from the training mean in standard deviations, ``coef_j (x_j - mean_j) / sd_j``
+        the row's distance from the data's mean in standard deviations, ``coef_j (x_j - mean_j) / sd_j``
         (they sum to the surrogate's ``prediction - base_value``).
     x : (F,) float64 — the explained row.
     feature_names : list of str
     prediction : float — the model's explained output at ``x``.
     base_value : float — Shapley: the mean output over the background; LIME: the surrogate at the mean.
     target : int — the explained class (0 for a regression); ``target_name`` its name.
-    output : str — "probability" (of class ``target``) or "regression".
+    output : str — "probability" (of class ``target``), "score" (the model's own score for it) or
+        "regression"; :attr:`output_label` says it in words ("P(high balance)").
     method : "exact", "sampled", "kernel" or "lime".
     all_values : (F, K) — values for every class (Shapley methods; LIME: only the target's column).
     all_base : (K,) — base values for every class.
@@ -43,9 +69,12 @@ class TabularExplanation(ShownAsPNG):
     coef : (F,) or None — LIME: the surrogate's coefficients (per standard deviation; categorical
         features: for "same category as x").
     efficiency_gap : float or None — Shapley: ``values.sum() - (prediction - base_value)``.
-    """
+    class_names : list of str or None — the model's class names.
+    seconds : float — wall time.
 
-    _png_figsize = (5, 3.5)
+    ``.widget(**options)`` is a :class:`~nbexplain.CounterfactualSliders` at this row showing this kind of
+    explanation as the row moves (``model=`` and ``data=`` default to the ones explained).
+    """
 
     values: np.ndarray
     x: np.ndarray
@@ -64,44 +93,289 @@ class TabularExplanation(ShownAsPNG):
     coef: np.ndarray | None = None
     efficiency_gap: float | None = None
     seconds: float = 0.0
+    class_names: list[str] | None = None
     _model: Any = field(default=None, repr=False)
     _data: Any = field(default=None, repr=False)
 
     @property
     def label(self) -> str:
+        """The method in words ("exact Shapley values", "LIME")."""
         return LABELS.get(self.method, self.method)
+
+    @property
+    def output_label(self) -> str:
+        """What is explained, in words: "P(high balance)", "score of high balance" or "prediction"."""
+        if self.output == "regression":
+            return "prediction"
+        return f"P({self.target_name})" if self.output == "probability" else f"score of {self.target_name}"
+
+    def _png_size(self) -> tuple[float, float]:
+        return (5, 0.28 * min(len(self.values), 20) + 1.2)
 
     def top(self, k: int = 5) -> list[tuple[str, float]]:
         """The ``k`` features with the largest |value|, as (name, value)."""
         order = np.argsort(-np.abs(self.values), kind="stable")[:k]
         return [(self.feature_names[i], float(self.values[i])) for i in order]
 
+    def quality(self) -> list[str]:
+        """How far to trust the numbers, one short line each (shown by views): LIME's fidelity, sampled
+        values' largest standard error, the model rows evaluated."""
+        lines = []
+        if self.fidelity is not None:
+            lines.append(f"fidelity R² {self.fidelity:.2f}")
+        if self.std is not None:
+            lines.append(f"largest standard error {float(np.max(self.std)):.2g}")
+        lines.append(f"{self.n_evaluations:,} model rows")
+        return lines
+
+    def summary(self) -> str:
+        """One line: what is explained, its value against the base, and the three largest contributions."""
+        moves = ", ".join(f"{name} = {self.x[self.feature_names.index(name)]:.4g} ({value:+.3g})"
+                          for name, value in self.top(3))
+        extra = f"; fidelity R² {self.fidelity:.2f}" if self.fidelity is not None else ""
+        return (f"{self.label} of {self.output_label} = {self.prediction:.3g} (base {self.base_value:.3g}): "
+                f"{moves}{extra}")
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def to_frame(self):
+        """A pandas DataFrame with one row per feature, in the data's order: ``feature``, ``value`` (of
+        ``x``), ``contribution``, and ``std`` (sampled Shapley values) or ``coef`` (LIME) where known.
+        Sort it with ``.sort_values("contribution", key=abs, ascending=False)``."""
+        columns: dict[str, Any] = {"feature": list(self.feature_names), "value": self.x.copy(),
+                                   "contribution": self.values.copy()}
+        if self.std is not None:
+            columns["std"] = self.std.copy()
+        if self.coef is not None:
+            columns["coef"] = self.coef.copy()
+        return frame(columns)
+
     def plot(self, ax=None, *, max_features: int = 20):
-        """Horizontal bars of the contributions (largest |value| on top); returns the Axes."""
-        if ax is None:
-            import matplotlib.pyplot as plt
+        """Horizontal bars of the contributions (largest |value| on top, labelled "feature = value");
+        returns the Axes."""
+        from ..plotting.tabular import contribution_bars
 
-            _, ax = plt.subplots(figsize=(5, 0.28 * min(len(self.values), max_features) + 1.2))
-        order = np.argsort(-np.abs(self.values), kind="stable")[:max_features][::-1]
-        colours = ["#b2182b" if self.values[i] > 0 else "#2166ac" for i in order]
-        ax.barh(range(len(order)), self.values[order], color=colours,
-                xerr=None if self.std is None else self.std[order])
-        ax.set_yticks(range(len(order)), [f"{self.feature_names[i]} = {self.x[i]:.4g}" for i in order], fontsize=8)
-        ax.axvline(0, color="0.5", lw=0.8)
-        what = f"P({self.target_name})" if self.output == "probability" else "prediction"
         extra = f", fidelity R² = {self.fidelity:.2f}" if self.fidelity is not None else ""
-        ax.set_title(f"{self.label}: {what} = {self.prediction:.3g} vs base {self.base_value:.3g}{extra}", fontsize=9)
-        ax.set_xlabel(f"contribution to {what}")
-        return ax
+        return contribution_bars(
+            self.values, [f"{n} = {v:.4g}" for n, v in zip(self.feature_names, self.x, strict=True)], std=self.std,
+            title=f"{self.label}: {self.output_label} = {self.prediction:.3g} vs base {self.base_value:.3g}{extra}",
+            xlabel=f"contribution to {self.output_label}", max_features=check_int(max_features, "max_features", 1),
+            ax=ax)
 
-    def widget(self, model: Any = None, X_train: Any = None, **kwargs: Any):
-        """:class:`~nbexplain.CounterfactualSliders` at this row, showing this kind of explanation as it moves."""
-        from ..widgets.counterfactual import CounterfactualSliders
 
-        model = model if model is not None else self._model
-        X_train = X_train if X_train is not None else self._data
-        if model is None or X_train is None:
-            raise InputError("this explanation holds no model or data; pass model= and X_train=")
-        explainer = "lime" if self.method == "lime" else "shapley"
-        kwargs.setdefault("feature_names", self.feature_names)
-        return CounterfactualSliders(model, X_train, self.x, explainer=explainer, **kwargs)
+# ---------------------------------------------------------------------------------------------------
+# front doors
+# ---------------------------------------------------------------------------------------------------
+@dataclass
+class _Setup:
+    table: Table
+    model: Model
+    x: np.ndarray
+    output: Output
+
+
+def _setup(model: Any, x: Any, data: Any, target: Any, output: str, feature_names: Any, class_names: Any) -> _Setup:
+    """Validate what every local tabular explanation takes; one model call (the row itself)."""
+    table = as_table(data, feature_names, "data")
+    m = tabular_model(model, table, class_names)
+    xv = as_row(x, table)
+    out, _ = local_output(m, xv, target, output)
+    return _Setup(table, m, xv, out)
+
+
+def _explanation(s: _Setup, t0: float, data: Any, **fields: Any) -> TabularExplanation:
+    return TabularExplanation(x=s.x, feature_names=list(s.table.feature_names), target=s.output.target,
+                              target_name=s.output.target_name, output=s.output.kind,
+                              class_names=s.model.class_names, seconds=time.perf_counter() - t0,
+                              _model=s.model, _data=data, **fields)
+
+
+@renamed(background="data")
+def shapley_tabular(
+    model: Any,
+    x: Any,
+    data: Any,
+    *,
+    target: Any = None,
+    output: str = "probability",
+    method: str = "auto",
+    n_background: int | None = 100,
+    n_samples: int | None = None,
+    feature_names: Sequence[str] | None = None,
+    class_names: Sequence[str] | None = None,
+    seed: int | None = 0,
+    progress: bool | Callable[[float], None] | None = None,
+) -> TabularExplanation:
+    """Shapley values of the features of one row, against background rows (interventional).
+
+    Implements Shapley (1953) for the game ``v(S) = mean_b f(x_S, b_rest)`` (Lundberg & Lee 2017): exactly
+    from all 2**M coalitions for M ≤ 16 features, by antithetic permutation sampling (Castro et al. 2009)
+    beyond, or by KernelSHAP. The values of every class are computed; ``values`` holds the target's.
+
+    Parameters
+    ----------
+    model : torch.nn.Module, scikit-learn estimator, callable or Model
+    x : (F,) array-like, Series or one-row DataFrame
+        The row to explain.
+    data : (N, F) array-like or DataFrame
+        The reference rows that stand in for absent features (e.g. the training data); was ``background``.
+    target : int, str or None
+        The class whose output is explained (None: the class the model predicts for ``x``); regression
+        models (one output) explain their output and take None.
+    output : {"probability", "score"}
+        Explain the probability of ``target``, or the model's own score for it (e.g. a torch module's
+        logit: Shapley values in log-odds). A model that returns probabilities (a scikit-learn classifier
+        is called through ``predict_proba``) scores with them; pass ``clf.decision_function`` as the model
+        to explain its decision scores.
+    method : {"auto", "exact", "sampled", "kernel"}
+        "auto": exact for at most 16 features, else sampled.
+    n_background : int or None
+        Rows of ``data`` used (a seeded random subset when there are more; None: all).
+    n_samples : int, optional
+        "sampled": permutations (default 100); "kernel": coalitions (default ``2 M + 2048``).
+    feature_names, class_names : optional names (class names also come from the model: a Model's
+        ``class_names``, an estimator's string ``classes_``).
+    seed : int or None
+        Background subset and sampling (default 0: reproducible; None: fresh randomness).
+    progress : None, bool or callable
+        None: a progress bar when the work is long; True/False: always/never; a callable is given the
+        fraction of model rows done.
+
+    Returns
+    -------
+    TabularExplanation
+
+    Examples
+    --------
+    >>> data = nbx.datasets.credit()
+    >>> clf = GradientBoostingClassifier(random_state=0).fit(data.X, data.y)
+    >>> e = nbx.shapley_tabular(clf, data.X[1], data.X, feature_names=data.feature_names,
+    ...                         class_names=data.class_names)
+    >>> e.values.sum() - (e.prediction - e.base_value)   # efficiency: 0 up to rounding
+    >>> e.plot(); e.to_frame()
+    """
+    t0 = time.perf_counter()
+    method = check_choice(method, "method", SHAPLEY_METHODS)
+    if n_background is not None:
+        n_background = check_int(n_background, "n_background", 1)
+    s = _setup(model, x, data, target, output, feature_names, class_names)
+    f = s.table.n_features
+    if method == "auto":
+        method = "exact" if f <= MAX_EXACT else "sampled"
+    if method == "exact" and f > 20:
+        raise InputError(f"method='exact' enumerates 2**{f} coalitions; with {f} features use 'sampled' or 'kernel'")
+    if method == "kernel" and f < 2:
+        raise InputError("method='kernel' needs at least 2 features; use 'exact'")
+    n = None
+    if method == "sampled":
+        n = 100 if n_samples is None else check_int(n_samples, "n_samples", 1)
+    elif method == "kernel":
+        n = 2 * f + 2048 if n_samples is None else check_int(n_samples, "n_samples", minimum=4)
+    report = reporter(progress, f"{LABELS[method]} ({f} features)")
+    background = background_sample(s.table.values, n_background, seed)
+
+    def outputs(scores: np.ndarray) -> np.ndarray:
+        return s.output.every_class(s.model, scores)
+
+    if method == "exact":
+        sv = exact_interventional_shapley(s.model, s.x, background, outputs, report)
+        n_rows = sv.n_evaluations
+    else:  # the samplers report progress per coalition, so the game's model calls report none
+        game = InterventionalGame(s.model, s.x, background, outputs)
+        if method == "sampled":
+            sv = sampled_shapley(game, f, n, antithetic=True, seed=seed, progress=report)
+        else:
+            sv = kernel_shap(game, f, n, seed=seed, progress=report)
+        n_rows = game.n_evaluations
+    k = 0 if s.output.kind == "regression" else s.output.target
+    return _explanation(
+        s, t0, data, values=sv.values[:, k].copy(), prediction=float(sv.full_value[k]),
+        base_value=float(sv.base_value[k]), method=method, all_values=sv.values, all_base=sv.base_value,
+        std=None if sv.std is None else sv.std[:, k].copy(), n_evaluations=n_rows,
+        efficiency_gap=float(sv.efficiency_gap[k]))
+
+
+@renamed(X_train="data")
+def lime_tabular(
+    model: Any,
+    x: Any,
+    data: Any,
+    *,
+    target: Any = None,
+    output: str = "probability",
+    n_samples: int = 5000,
+    kernel_width: float | None = None,
+    alpha: float = 1.0,
+    categorical: Sequence | None = None,
+    feature_names: Sequence[str] | None = None,
+    class_names: Sequence[str] | None = None,
+    seed: int | None = 0,
+    progress: bool | Callable[[float], None] | None = None,
+) -> TabularExplanation:
+    """A local linear surrogate of the model around one row, with its fidelity (LIME, Ribeiro et al. 2016).
+
+    As the ``lime`` package's ``LimeTabularExplainer(sample_around_instance=True, discretize_continuous=False)``:
+    numeric features are perturbed by ``z · sd`` (``z ~ N(0, 1)``), categorical ones take categories drawn
+    with their frequency in ``data``; samples are weighted by the exponential kernel of their distance to
+    the row, and a weighted ridge regression is fitted. The contribution of a feature is its coefficient
+    times the row's offset from the mean in standard deviations, so the contributions add up like Shapley
+    values (equal to them for a linear model with independent features).
+
+    Parameters
+    ----------
+    model : torch.nn.Module, scikit-learn estimator, callable or Model
+    x : (F,) array-like, Series or one-row DataFrame
+        The row to explain.
+    data : (N, F) array-like or DataFrame
+        The reference rows (e.g. the training data): means, standard deviations and category
+        frequencies; was ``X_train``.
+    target : int, str or None
+        The class whose output is explained (None: the class the model predicts for ``x``); regression: None.
+    output : {"probability", "score"}
+        Explain the probability of ``target``, or the model's own score for it (as for :func:`shapley_tabular`).
+    n_samples : int
+        Perturbed samples (the first is ``x`` itself).
+    kernel_width : float, optional
+        Width of the exponential kernel; default ``0.75 * sqrt(n_features)``.
+    alpha : float
+        Ridge penalty of the surrogate.
+    categorical : list of features (or a dict keyed by them), optional
+        Features whose values are categories (perturbed by sampling categories).
+    feature_names, class_names : optional names (class names also come from the model).
+    seed : int or None
+        Sampling, with numpy's ``RandomState`` in the ``lime`` package's order (same seed, same samples).
+    progress : None, bool or callable
+        As for :func:`shapley_tabular`.
+
+    Returns
+    -------
+    TabularExplanation
+        ``method="lime"``, with ``fidelity`` (weighted R²) and ``coef`` (per standard deviation).
+
+    Examples
+    --------
+    >>> e = nbx.lime_tabular(clf, data.X[1], data.X, categorical=data.categorical,
+    ...                      feature_names=data.feature_names, class_names=data.class_names)
+    >>> e.fidelity, e.top(3)
+    """
+    t0 = time.perf_counter()
+    n_samples = check_int(n_samples, "n_samples", minimum=2)
+    alpha = check_number(alpha, "alpha", minimum=0)
+    s = _setup(model, x, data, target, output, feature_names, class_names)
+    f = s.table.n_features
+    width = 0.75 * np.sqrt(f) if kernel_width is None else check_positive(kernel_width, "kernel_width")
+    is_cat = np.zeros(f, dtype=bool)
+    if categorical is not None:
+        keys = list(categorical) if isinstance(categorical, Mapping) else categorical
+        is_cat[feature_set(s.table, keys, "categorical")] = True
+    samples = lime_samples(s.x, s.table.values, is_cat, n_samples, seed)
+    y = s.output(s.model, s.model.predict(samples.rows, progress=reporter(progress, f"LIME ({n_samples:,} samples)")))
+    fit = lime_fit(samples, y, width, alpha)
+    return _explanation(
+        s, t0, data, values=fit.contributions, prediction=float(y[0]), base_value=fit.base, method="lime",
+        all_values=fit.contributions[:, None], all_base=np.array([fit.base]), n_evaluations=n_samples,
+        fidelity=fit.fidelity, coef=fit.coef)
+
+
+__all__ = ["TabularExplanation", "lime_tabular", "shapley_tabular"]

@@ -8,13 +8,15 @@ with :func:`as_table`, so they all accept the same inputs and fail with the same
 * ``categorical`` marks columns to treat as categories: given explicitly (a mask, or indices/names), or
   detected as integer-valued columns with at most ``max_levels`` distinct values.
 
-:func:`feature_index` turns a feature given by position or name into its column index, and
-:func:`tabular_output` turns any model into "one number per row" (the regression output, or the
-probability of a target class) — the response that effect plots and importances are about.
+:func:`feature_index` turns a feature given by position or name into its column index (:func:`feature_indices`,
+:func:`feature_set`: several), :func:`as_row` validates the one row a local explanation explains against the
+table, and :func:`tabular_model` wraps a model so that it gets rows the way it was fitted (DataFrames for an
+estimator fitted on one) and names its classes (``class_names=``, the model's own ``class_names``, or an
+estimator's ``classes_`` when they are strings).
 
 Examples
 --------
->>> from nbexplain.tabular import as_table, feature_index
+>>> from nbexplain.inputs.tables import as_table, feature_index
 >>> t = as_table(np.array([[0.5, 1], [0.7, 0], [0.1, 1]]), feature_names=["temp", "holiday"])
 >>> t.values.dtype, t.feature_names, t.categorical.tolist()
 (dtype('float64'), ['temp', 'holiday'], [False, True])
@@ -24,7 +26,8 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import copy
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,8 +130,7 @@ def as_table(
     >>> t = nbx.as_table(df)              # names from the columns
     >>> t = nbx.as_table(X, ["a", "b"], categorical=["b"])
     """
-    if not isinstance(max_levels, (int, np.integer)) or isinstance(max_levels, bool) or max_levels < 1:
-        raise InputError(f"max_levels must be a positive int; got {max_levels!r}")
+    max_levels = check_int(max_levels, "max_levels", minimum=1)
     frame_columns = None
     if isinstance(X, Table):
         base = X
@@ -233,6 +235,51 @@ def feature_index(table: Table, feature: int | str, name: str = "feature") -> in
     return _index(feature, table.feature_names, name)
 
 
+def feature_set(table: Table, features: Any, name: str) -> list[int]:
+    """Sorted distinct column indices of a list of features (names or indices; one alone, or None: none).
+
+    For arguments that mark features (``immutable``, ``integer``, ``categorical``): repeats are harmless.
+    """
+    if features is None:
+        return []
+    if isinstance(features, (str, int, np.integer)) and not isinstance(features, (bool, np.bool_)):
+        features = [features]
+    if isinstance(features, Mapping) or not isinstance(features, Sequence | np.ndarray):
+        raise InputError(f"{name} must be a list of feature names or indices; got {type(features).__name__}")
+    return sorted({feature_index(table, f, name) for f in list(features)})
+
+
+def as_row(x: Any, table: Table, name: str = "x") -> np.ndarray:
+    """The one row ``x`` with the table's features, as a float64 ``(F,)`` array.
+
+    ``x`` may be 1-D, ``(1, F)``, a pandas Series or a one-row DataFrame (whose columns must be the
+    table's). NaN, inf, a wrong number of features or several rows raise :class:`InputError` naming ``name``.
+    """
+    if hasattr(x, "to_numpy") and not hasattr(x, "columns"):  # a pandas Series
+        x = x.to_numpy()
+    if hasattr(x, "columns"):
+        row = as_table(x, name=name, categorical=np.zeros(len(x.columns), bool))
+        if row.feature_names != table.feature_names:
+            raise InputError(f"{name}'s columns {row.feature_names[:10]} differ from the training data's "
+                             f"{table.feature_names[:10]}")
+        values = row.values
+    else:
+        try:
+            arr = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{name} must be one row of {table.n_features} numbers; got {type(x).__name__}") from exc
+        if arr.ndim == 1:
+            arr = arr[None]
+        if arr.ndim != 2:
+            raise InputError(f"{name} must be one row of {table.n_features} numbers; got shape {arr.shape}")
+        if arr.shape[1] != table.n_features:
+            raise InputError(f"{name} has {arr.shape[1]} features but the training data has {table.n_features}")
+        values = as_table(arr, table.feature_names, name, categorical=np.zeros(arr.shape[1], bool)).values
+    if values.shape[0] != 1:
+        raise InputError(f"{name} must be a single row; got {values.shape[0]} rows")
+    return np.array(values[0], dtype=np.float64)
+
+
 def feature_indices(table: Table, features: Any, name: str = "features", *, max_count: int | None = None) -> list[int]:
     """Indices of one feature or a sequence of distinct features (each by index or name)."""
     if isinstance(features, (str, int, np.integer)) and not isinstance(features, bool):
@@ -250,13 +297,43 @@ def feature_indices(table: Table, features: Any, name: str = "features", *, max_
 # -------------------------------------------------------------------------------------------------
 # the model seen as one number per row
 # -------------------------------------------------------------------------------------------------
-def tabular_model(model: Any, table: Table | None = None) -> Model:
-    """:func:`nbexplain.as_model`, but a scikit-learn estimator fitted on a DataFrame gets DataFrames back.
+def tabular_model(model: Any, table: Table | None = None, class_names: Sequence[str] | None = None) -> Model:
+    """:func:`nbexplain.as_model`, but a scikit-learn estimator fitted on a DataFrame gets DataFrames back,
+    and the classes have names where the model knows them.
 
     Estimators fitted with column names warn (or fail, for column transformers) when given plain
     arrays; when ``table`` came from a DataFrame and pandas is importable, each batch is rebuilt as a
-    DataFrame with the original columns before the estimator sees it.
+    DataFrame with the original columns before the estimator sees it. Class names: ``class_names``
+    when given (a :class:`Model` passed in is copied, not renamed), else the model's own (a
+    ``class_names`` attribute, or an estimator's ``classes_`` when they are strings, e.g. ``"approved"``).
     """
+    m = _tabular_model(model, table)
+    names = None
+    if class_names is not None:
+        if isinstance(class_names, str) or not isinstance(class_names, Sequence | np.ndarray):
+            raise InputError(f"class_names must be a sequence of str; got {type(class_names).__name__}")
+        names = [str(c) for c in class_names]
+        if m.n_outputs is not None and len(names) != (2 if m.n_outputs == 1 else m.n_outputs):
+            raise InputError(f"class_names has {len(names)} names but the model has "
+                             f"{2 if m.n_outputs == 1 else m.n_outputs} classes")
+    elif m.class_names is None:
+        names = estimator_class_names(m.raw)
+    if names is not None and names != m.class_names:
+        if m is model:  # the caller's Model keeps its own names
+            m = copy.copy(m)
+        m.class_names = names
+    return m
+
+
+def estimator_class_names(estimator: Any) -> list[str] | None:
+    """An estimator's ``classes_`` as names when they are strings (``["approved", "denied"]``), else None."""
+    classes = getattr(estimator, "classes_", None)
+    if classes is None or np.ndim(classes) != 1 or len(classes) < 2:
+        return None
+    return [str(c) for c in classes] if all(isinstance(c, str) for c in classes) else None
+
+
+def _tabular_model(model: Any, table: Table | None) -> Model:
     if isinstance(model, Model):
         return model
     names = getattr(model, "feature_names_in_", None)
@@ -293,6 +370,6 @@ def sample_rows(n: int, max_rows: int | None, random_state: Any = 0) -> np.ndarr
 ProgressFn = Callable[[float], None] | None
 
 __all__ = [
-    "MAX_LEVELS", "Table", "as_table", "detect_categorical", "feature_index", "feature_indices", "sample_rows",
-    "tabular_model",
+    "MAX_LEVELS", "Table", "as_row", "as_table", "detect_categorical", "estimator_class_names", "feature_index",
+    "feature_indices", "feature_set", "sample_rows", "tabular_model",
 ]

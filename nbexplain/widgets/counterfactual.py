@@ -7,23 +7,28 @@ Shapley values (or LIME with its fidelity) of the current point update as it mov
 
 Requests (view -> kernel): ``predict`` {value, selected?}, ``explain`` {value}, ``find`` {n, sparse}. The
 kernel projects every point onto the constraints before predicting, so a point outside them is never shown.
+
+``result.widget()`` of a :class:`~nbexplain.CounterfactualResult` or a :class:`~nbexplain.TabularExplanation`
+is this widget (registered with ``@shows``), at the explained row, with the model and data explained.
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
 import traitlets
 
-from ..adapters.model import Model, as_model
+from .._deprecation import renamed
+from .._registry import shows
+from .._validation import check_choice, check_finite_array, check_int, check_keywords, check_options
+from ..adapters.model import Model
 from ..errors import Cancelled, InputError
 from ..explain.counterfactual import CounterfactualResult, counterfactual
-from ..explain.tabular import TabularExplanation
-from ..explain.tabular_lime import lime_tabular
-from ..explain.tabular_shapley import shapley_tabular
-from ..inputs.tables import as_table, tabular_model
-from ..methods.counterfactual.space import FeatureSpace, as_point, feature_space, make_objective
+from ..explain.tabular import TabularExplanation, lime_tabular, shapley_tabular
+from ..inputs.tables import as_row, as_table, tabular_model
+from ..methods.counterfactual.space import FeatureSpace, feature_space, make_objective
 from . import assets
 from .base import DIRECT, ExplainerWidget, Request, RequestContext, handles
 from .codec import array_serialization, decode_array
@@ -32,6 +37,14 @@ EXPLAINERS = ("shapley", "lime", "none")
 BINS = 24
 #: explanation defaults sized for interactive updates
 EXPLAINER_DEFAULTS = {"shapley": {"n_background": 50}, "lime": {"n_samples": 2000}}
+#: what the widget itself decides for the explanation and the search (not options)
+FIXED = ("model", "x", "data", "target", "feature_names", "class_names", "progress", "immutable", "ranges",
+         "integer", "categorical")
+
+
+def _keywords(fn) -> list[str]:
+    """The keyword arguments ``fn`` takes that the widget leaves to its options."""
+    return [k for k in inspect.signature(fn).parameters if k not in FIXED]
 
 
 def _array(**kwargs):
@@ -44,8 +57,9 @@ class CounterfactualSliders(ExplainerWidget):
     Parameters
     ----------
     model : torch.nn.Module, scikit-learn estimator, callable or Model
-    X_train : (N, F) array-like or DataFrame
-        Training data: slider ranges and histograms, the distance's MAD scale, the explanation's background.
+    data : (N, F) array-like or DataFrame
+        The reference rows (e.g. the training data): slider ranges and histograms, the distance's MAD
+        scale, the explanation's background; was ``X_train``.
     x : (F,) array-like
         The original row.
     feature_names, class_names : optional names (shown as text, never as HTML).
@@ -63,8 +77,8 @@ class CounterfactualSliders(ExplainerWidget):
 
     Examples
     --------
-    >>> cf = nbx.CounterfactualSliders(clf, X_train, X_test[0], feature_names=names,
-    ...                                immutable=["age"], integer=["children"])
+    >>> cf = nbx.CounterfactualSliders(clf, data.X, data.X[1], feature_names=data.feature_names,
+    ...                                class_names=data.class_names, immutable=["Age"], integer=["Cards"])
     >>> cf                       # drag, or press "Find counterfactual"
     >>> result = cf.find(n=3)    # the same from Python: the sliders move to result.best.x
     >>> cf.value, cf.prediction
@@ -93,28 +107,30 @@ class CounterfactualSliders(ExplainerWidget):
     explanation_values = _array()  # (F,) float64
     explanation = traitlets.Dict({}).tag(sync=True)  # {label, base, prediction, fidelity, target_name}
 
-    def __init__(self, model: Any, X_train: Any, x: Any, *, feature_names: Any = None, class_names: Any = None,
+    @renamed(X_train="data")
+    def __init__(self, model: Any, data: Any, x: Any, *, feature_names: Any = None, class_names: Any = None,
                  immutable: Any = None, ranges: Any = None, integer: Any = None, categorical: Any = None,
                  target: Any = None, explainer: str = "shapley", explainer_options: dict | None = None,
                  counterfactual_options: dict | None = None, bins: int = BINS, **kwargs: Any):
-        if explainer not in EXPLAINERS:
-            raise InputError(f"explainer={explainer!r} is not valid: expected one of {list(EXPLAINERS)}")
-        if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or not 2 <= bins <= 200:
-            raise InputError(f"bins must be an int in 2..200; got {bins!r}")
-        self._table = as_table(X_train, feature_names, "X_train")
-        self._X_train = X_train
-        self._raw_model = model
-        self._model: Model = tabular_model(model, self._table)
-        if class_names is not None:
-            self._model = as_model(self._model, class_names=class_names)
-        xv = as_point(x, self._table)
+        check_choice(explainer, "explainer", EXPLAINERS)
+        bins = check_int(bins, "bins", 2, 200)
+        if np.ndim(data) == 1 and np.ndim(x) == 2:
+            raise InputError("CounterfactualSliders takes (model, data, x): the reference rows first, then the "
+                             f"row; got a 1-D data and a {np.shape(x)} x")
+        self._table = as_table(data, feature_names, "data")
+        self._data = data
+        self._model: Model = tabular_model(model, self._table, class_names)
+        xv = as_row(x, self._table)
         self._constraints = dict(immutable=immutable, ranges=ranges, integer=integer, categorical=categorical)
         self._space: FeatureSpace = feature_space(self._table, xv, **self._constraints)
-        self._counterfactual_options = dict(counterfactual_options or {})
+        self._counterfactual_options = check_options(counterfactual_options, "counterfactual_options",
+                                                     _keywords(counterfactual))
         self._explainer_options = {k: dict(v) for k, v in EXPLAINER_DEFAULTS.items()}
+        explain_with = {"shapley": shapley_tabular, "lime": lime_tabular}
         for name, opts in (explainer_options or {}).items():
-            if name not in ("shapley", "lime"):
+            if name not in explain_with:
                 raise InputError(f"explainer_options keys must be 'shapley' or 'lime'; got {name!r}")
+            opts = check_options(opts, f"explainer_options[{name!r}]", _keywords(explain_with[name]))
             self._explainer_options[name].update(opts)
         objective, scores = make_objective(self._model, xv, target,
                                            self._counterfactual_options.get("target_probability"),
@@ -145,8 +161,12 @@ class CounterfactualSliders(ExplainerWidget):
 
     # -- construction helpers ------------------------------------------------------------------
     @classmethod
-    def from_result(cls, result: CounterfactualResult, model: Any, X_train: Any, **kwargs: Any) -> CounterfactualSliders:
-        """A widget at the result's original row with its counterfactuals listed (the first selected)."""
+    @renamed(X_train="data")
+    def from_result(cls, result: CounterfactualResult, model: Any = None, data: Any = None,
+                    **kwargs: Any) -> CounterfactualSliders:
+        """A widget at the result's original row with its counterfactuals listed (the first selected);
+        ``model`` and ``data`` default to the ones the result was searched with."""
+        model, data = _model_and_data(result, model, data)
         sp = result.space
         kwargs.setdefault("feature_names", result.feature_names)
         kwargs.setdefault("immutable", [int(j) for j in np.flatnonzero(~sp.mutable)])
@@ -159,7 +179,8 @@ class CounterfactualSliders(ExplainerWidget):
         kwargs.setdefault("categorical", {int(j): categories(j) for j in np.flatnonzero(sp.categorical)})
         kwargs.setdefault("ranges", {int(j): (float(sp.lower[j]), float(sp.upper[j])) for j in np.flatnonzero(~sp.categorical)})
         kwargs.setdefault("target", result.target if result.kind == "probability" else result.desired)
-        widget = cls(model, X_train, result.original, **kwargs)
+        kwargs.setdefault("class_names", result.class_names)
+        widget = cls(model, data, result.original, **kwargs)
         widget._show_result(result, DIRECT)
         return widget
 
@@ -206,11 +227,9 @@ class CounterfactualSliders(ExplainerWidget):
     def _project(self, value: Any) -> np.ndarray:
         if isinstance(value, dict):  # an array from the view: {dtype, shape, buffer}
             value = decode_array(value)
-        v = np.asarray(value, dtype=np.float64).reshape(-1)
+        v = check_finite_array(value, "value").reshape(-1)
         if v.shape != (self._space.n_features,):
             raise InputError(f"value must have {self._space.n_features} features; got shape {np.shape(value)}")
-        if not np.all(np.isfinite(v)):
-            raise InputError("value contains NaN or infinite numbers")
         return self._space.project(v[None])[0]
 
     def _commit_point(self, v: np.ndarray, prediction: np.ndarray, selected: int | None = None) -> None:
@@ -270,28 +289,26 @@ class CounterfactualSliders(ExplainerWidget):
                 raise Cancelled("a newer point is waiting to be predicted")
 
         target = self._objective.target if self._objective.kind == "probability" else None
-        if self.explainer == "shapley":
-            result = shapley_tabular(self._model, v, self._table, target=target, progress=progress,
-                                     **self._explainer_options["shapley"])
-        else:
-            options = dict(self._explainer_options["lime"])
+        options = dict(self._explainer_options[self.explainer])
+        if self.explainer == "lime":
             options.setdefault("categorical", [int(j) for j in np.flatnonzero(self._space.categorical)])
-            result = lime_tabular(self._model, v, self._table, target=target, progress=progress, **options)
+        explain = shapley_tabular if self.explainer == "shapley" else lime_tabular
+        result = explain(self._model, v, self._table, target=target, progress=progress, **options)
         with self._applying(ctx):
             self.explanation_result = result
             self.explanation_values = result.values.astype(np.float64)
             self.explanation = {
                 "method": result.method, "label": result.label, "base": result.base_value,
                 "prediction": result.prediction, "target_name": result.target_name, "output": result.output,
-                "fidelity": result.fidelity, "n_evaluations": result.n_evaluations,
+                "output_label": result.output_label, "fidelity": result.fidelity,
+                "n_evaluations": result.n_evaluations, "quality": result.quality(), "summary": result.summary(),
             }
         return result
 
     @handles("explain")
     def _on_explain(self, params: dict, ctx: RequestContext) -> dict:
         if "explainer" in params:
-            if params["explainer"] not in EXPLAINERS:
-                raise InputError(f"explainer={params['explainer']!r} is not valid: expected one of {list(EXPLAINERS)}")
+            check_choice(params["explainer"], "explainer", EXPLAINERS)
             with self._applying(ctx):
                 self.explainer = params["explainer"]
         v = self._project(params.get("value", self.value))
@@ -324,6 +341,7 @@ class CounterfactualSliders(ExplainerWidget):
         for bad in ("immutable", "ranges", "integer", "categorical", "target"):
             if bad in opts:
                 raise InputError(f"{bad} is fixed when the widget is made; make a new CounterfactualSliders to change it")
+        check_keywords(opts, _keywords(counterfactual), "CounterfactualSliders.find()")
         target = self._objective.target if self._objective.kind == "probability" else self._objective.desired
         result = counterfactual(self._model, self.original, self._table, target, progress=ctx.progress,
                                 **self._constraints, **opts)
@@ -359,8 +377,7 @@ class CounterfactualSliders(ExplainerWidget):
         if self.counterfactuals is None:
             raise InputError("no counterfactuals yet: call find() first")
         n = len(self.counterfactuals)
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not -n <= index < n:
-            raise InputError(f"index={index!r} is out of range: there are {n} counterfactuals")
+        index = check_int(index, "index", -n, n - 1)
         with self._compute_lock:
             v = self._predict(self.counterfactuals[int(index) % n], DIRECT, int(index) % n)
             if self.explainer != "none":
@@ -377,21 +394,33 @@ class CounterfactualSliders(ExplainerWidget):
     # -- static fallback -----------------------------------------------------------------------
     def _static_png(self) -> bytes | None:
         from ..plotting.figure import png_of
+        from ..plotting.tabular import draw_slider_state
 
-        def draw(fig):
-            ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2]})
-            labels = list(self.class_names)[: len(self.prediction)]
-            ax1.barh(range(len(labels))[::-1], self.prediction, color="#2166ac")
-            ax1.set_yticks(range(len(labels))[::-1], labels, fontsize=8)
-            ax1.set_title("prediction", fontsize=9)
-            if self.kind == "probability":
-                ax1.set_xlim(0, 1)
-            delta = (self.value - self.original) / np.array([f["scale"] for f in self.features])
-            names = self.feature_names
-            y = np.arange(len(names))[::-1]
-            ax2.barh(y, delta, color=["#b2182b" if d < 0 else "#2166ac" for d in delta])
-            ax2.set_yticks(y, [f"{n} = {v:.4g}" for n, v in zip(names, self.value, strict=True)], fontsize=7)
-            ax2.axvline(0, color="0.4", lw=0.8)
-            ax2.set_title("change from the original (MADs)", fontsize=9)
+        change = (self.value - self.original) / np.array([f["scale"] for f in self.features])
+        return png_of(lambda fig: draw_slider_state(
+            fig, class_names=self.class_names, prediction=self.prediction, probability=self.kind == "probability",
+            feature_names=self.feature_names, value=self.value, change=change),
+            figsize=(8, 0.25 * len(self.feature_names) + 1.5))
 
-        return png_of(draw, figsize=(8, 0.25 * len(self.feature_names) + 1.5))
+
+def _model_and_data(result: Any, model: Any, data: Any) -> tuple[Any, Any]:
+    model = model if model is not None else result._model
+    data = data if data is not None else result._data
+    if model is None or data is None:
+        raise InputError(f"this {type(result).__name__} holds no model or data; pass model= and data=")
+    return model, data
+
+
+@shows(CounterfactualResult, TabularExplanation)
+@renamed(X_train="data")
+def show(result: CounterfactualResult | TabularExplanation, *, model: Any = None, data: Any = None,
+         **options: Any) -> CounterfactualSliders:
+    """``result.widget(**options)``: sliders at the explained row, with the counterfactuals listed (a
+    CounterfactualResult) or this kind of explanation updating as the row moves (a TabularExplanation)."""
+    if isinstance(result, CounterfactualResult):
+        return CounterfactualSliders.from_result(result, model, data, **options)
+    model, data = _model_and_data(result, model, data)
+    options.setdefault("explainer", "lime" if result.method == "lime" else "shapley")
+    options.setdefault("feature_names", result.feature_names)
+    options.setdefault("class_names", result.class_names)
+    return CounterfactualSliders(model, data, result.x, **options)

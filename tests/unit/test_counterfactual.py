@@ -294,7 +294,7 @@ def test_bad_input_is_named(square, kwargs, message):
 def test_bad_training_data_is_named():
     X = np.ones((10, 2))
     X[3, 1] = np.nan
-    with pytest.raises(InputError, match="X_train has 1 NaN"):
+    with pytest.raises(InputError, match="data has 1 NaN"):
         nbx.counterfactual(two_routes, np.zeros(2), X)
 
 
@@ -309,3 +309,83 @@ def test_regression_needs_a_target_and_epsilon():
         nbx.counterfactual(lambda A: np.asarray(A).sum(1), X[0], X)
     with pytest.raises(InputError, match="epsilon is required"):
         nbx.counterfactual(lambda A: np.asarray(A).sum(1), X[0], X, target=1.0)
+
+
+# ---------------------------------------------------------------------------------------------------
+# the result: table, names, widget, old names
+# ---------------------------------------------------------------------------------------------------
+def test_to_frame_has_one_row_per_counterfactual(square):
+    pytest.importorskip("pandas")
+    result = nbx.counterfactual(two_routes, np.zeros(2), square, target=1, n=3, feature_names=["a", "b"],
+                                class_names=["no", "yes"])
+    df = result.to_frame()
+    assert list(df.columns) == ["a", "b", "P(yes)", "valid", "distance", "n_changed", "loss"]
+    assert df.index.name == "counterfactual" and df.index.tolist() == list(range(1, len(result) + 1))
+    np.testing.assert_array_equal(df[["a", "b"]].to_numpy(), np.array([c.x for c in result]))
+    assert df["valid"].tolist() == [c.valid for c in result]
+    np.testing.assert_allclose(df["P(yes)"], two_routes(df[["a", "b"]].to_numpy())[:, 1])  # re-predictable
+    np.testing.assert_array_equal(df["distance"], [c.distance for c in result])
+    assert df["n_changed"].tolist() == [c.n_changed for c in result]
+
+
+def test_class_names_come_from_the_model_and_the_argument():
+    from sklearn.tree import DecisionTreeClassifier
+
+    data = nbx.datasets.credit()
+    labels = np.array(data.class_names)[data.y]
+    tree = DecisionTreeClassifier(max_depth=4, random_state=0).fit(data.X, labels)
+    x = data.X[np.flatnonzero(tree.predict(data.X) == "low balance")[0]]
+    result = nbx.counterfactual(tree, x, data.X, feature_names=data.feature_names)
+    assert result.target_name == "high balance" and result.class_names == ["high balance", "low balance"]
+    assert "P(high balance)" in result.summary() and result.to_frame().columns[10] == "P(high balance)"
+    coded = DecisionTreeClassifier(max_depth=4, random_state=0).fit(data.X, data.y)
+    named = nbx.counterfactual(coded, x, data.X, target="high balance", class_names=data.class_names)
+    assert named.target == 1 and named.best.valid
+
+
+def test_plot_draws_user_text_literally(square):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    result = nbx.counterfactual(two_routes, np.zeros(2), square, target=1, feature_names=["$5k", "a $ b $ c"])
+    ax = result.plot()
+    assert [t.get_text() for t in ax.get_yticklabels()] == [r"\$5k", r"a \$ b \$ c"]
+    assert all(t._preprocess_math(t.get_text())[1] is False for t in ax.get_yticklabels())
+    with pytest.raises(InputError, match="index must be an int in -1..0"):
+        result.plot(index=3)
+
+
+def test_order_changes_puts_the_main_change_last(square):
+    from nbexplain.inputs.tables import as_table
+    from nbexplain.methods.counterfactual.search import order_changes
+    from nbexplain.methods.counterfactual.space import feature_space
+
+    X = np.column_stack([square, np.random.default_rng(0).integers(0, 3, len(square))])
+    space = feature_space(as_table(X), np.zeros(3), categorical=[2])
+    row = np.array([0.1 * space.scale[0], -2.0 * space.scale[1], 1.0])
+    assert order_changes(space, row).tolist() == [0, 2, 1]  # 0.1 MAD, a category (1), 2 MADs
+    assert order_changes(space.frozen([1]), row).tolist() == [0, 2]  # immutable features are not changes
+
+
+def test_result_widget_uses_the_model_and_data_searched_with(square):
+    result = nbx.counterfactual(two_routes, np.zeros(2), square, target=1, n=2, class_names=["no", "yes"])
+    w = result.widget(explainer="none")
+    assert type(w).__name__ == "CounterfactualSliders" and w.class_names == ["no", "yes"]
+    np.testing.assert_array_equal(w.value, result.best.x)
+    np.testing.assert_array_equal(w.counterfactuals, np.array([c.x for c in result]))
+    with pytest.warns(FutureWarning, match="'X_train' is now called 'data'"):
+        old = result.widget(X_train=square[:50], explainer="none")
+    assert old.histograms.shape[0] == 2
+
+
+def test_the_old_name_of_data_still_works_and_warns(square):
+    new = nbx.counterfactual(two_routes, np.zeros(2), data=square, target=1)
+    with pytest.warns(FutureWarning, match="'X_train' is now called 'data'"):
+        old = nbx.counterfactual(two_routes, np.zeros(2), X_train=square, target=1)
+    np.testing.assert_array_equal(old.best.x, new.best.x)
+
+
+def test_progress_reaches_one(square):
+    seen = []
+    nbx.counterfactual(two_routes, np.zeros(2), square, target=1, n=2, progress=seen.append)
+    assert seen[-1] == 1.0 and max(seen) == 1.0

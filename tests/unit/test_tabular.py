@@ -121,3 +121,64 @@ def test_estimator_fitted_on_a_dataframe_gets_dataframes(recwarn):
     model = tabular_model(est, as_table(df))
     np.testing.assert_allclose(model.predict(df.to_numpy())[:, 0], est.predict(df))
     assert not [w for w in recwarn if "feature names" in str(w.message)]
+
+
+def test_local_output_explains_the_predicted_class_unless_told():
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    from nbexplain.adapters.outputs import local_output
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(90, 2))
+    y3 = np.digitize(X[:, 0], [-0.5, 0.5])
+    m = nbx.as_model(LogisticRegression().fit(X, y3), class_names=["low", "mid", "high"])
+    x = np.array([2.0, 0.0])
+    out, scores = local_output(m, x)
+    assert (out.kind, out.target, out.label) == ("probability", 2, "P(high)")  # predicted at x
+    np.testing.assert_allclose(scores, m.raw.predict_proba(x[None])[0])
+    assert local_output(m, x, "low")[0].target == 0
+    logits = nbx.as_model(lambda A: np.asarray(A) @ np.ones((2, 3)) * [1, 2, 3])
+    score, _ = local_output(logits, x, 1, "score")
+    assert score.kind == "score" and score.label == "score of class 1"
+    np.testing.assert_allclose(score(logits, logits.predict(X[:3])), X[:3].sum(1) * 2)
+    reg, _ = local_output(nbx.as_model(LinearRegression().fit(X, X[:, 0])), x)
+    assert reg.kind == "regression" and reg.label == "prediction"
+    with pytest.raises(InputError, match="target=2 is not valid: the model has one output"):
+        local_output(nbx.as_model(LinearRegression().fit(X, X[:, 0])), x, 2)
+    with pytest.raises(InputError, match="output='logits' is not valid"):
+        local_output(m, x, output="logits")
+
+
+def test_as_row_and_feature_set():
+    from nbexplain.inputs.tables import as_row, feature_set
+
+    t = as_table(np.zeros((3, 3)), ["a", "b", "c"])
+    np.testing.assert_array_equal(as_row([1, 2, 3], t), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(as_row(np.array([[1, 2, 3]]), t), [1.0, 2.0, 3.0])
+    with pytest.raises(InputError, match="x has 2 features but the training data has 3"):
+        as_row([1, 2], t)
+    with pytest.raises(InputError, match="x must be a single row; got 2 rows"):
+        as_row(np.zeros((2, 3)), t)
+    with pytest.raises(InputError, match="x has 1 NaN"):
+        as_row([1, np.nan, 3], t)
+    assert feature_set(t, ["c", 0, "c"], "immutable") == [0, 2] and feature_set(t, None, "integer") == []
+    assert feature_set(t, "b", "integer") == [1]
+    with pytest.raises(InputError, match="immutable must be a list of feature names or indices; got dict"):
+        feature_set(t, {"a": 1}, "immutable")
+
+
+def test_tabular_model_names_classes():
+    from sklearn.tree import DecisionTreeClassifier
+
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    words = np.where(X[:, 0] > 0, "yes", "no")
+    assert tabular_model(DecisionTreeClassifier().fit(X, words)).class_names == ["no", "yes"]
+    assert tabular_model(DecisionTreeClassifier().fit(X, words == "yes")).class_names is None  # bools: codes
+    named = tabular_model(DecisionTreeClassifier().fit(X, words), class_names=["N", "Y"])
+    assert named.class_names == ["N", "Y"]
+    model = nbx.as_model(DecisionTreeClassifier().fit(X, words))
+    model.predict(X[:1])
+    with pytest.raises(InputError, match="class_names has 3 names but the model has 2 classes"):
+        tabular_model(model, class_names=["a", "b", "c"])
+    with pytest.raises(InputError, match="class_names must be a sequence of str"):
+        tabular_model(model, class_names="ab")

@@ -225,3 +225,138 @@ def test_bad_input_is_named(data, fn, kwargs, message):
     x = kwargs.pop("x", data[0])
     with pytest.raises(InputError, match=message):
         getattr(nbx, fn)(nonlinear, x, data, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------
+# the result: table, story, picture, names
+# ---------------------------------------------------------------------------------------------------
+def test_score_output_of_a_linear_logit_model_is_w_times_x_minus_mean():
+    """output="score" explains the model's own output: for logits z = A @ W (one column per class) the
+    Shapley values of class k are W[:, k] (x - mean of the background), exactly; probabilities are not."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(40, 3))
+    W = rng.normal(size=(3, 3))
+    x = X[0] + 0.7
+    e = nbx.shapley_tabular(lambda A: np.asarray(A) @ W, x, X, target=2, output="score", n_background=None)
+    assert e.output == "score" and e.output_label == "score of class 2"
+    np.testing.assert_allclose(e.values, W[:, 2] * (x - X.mean(0)), atol=1e-12)
+    np.testing.assert_allclose(e.all_values, W * (x - X.mean(0))[:, None], atol=1e-12)
+    p = nbx.shapley_tabular(lambda A: np.asarray(A) @ W, x, X, target=2, n_background=None)
+    assert p.output == "probability" and not np.allclose(p.values, e.values)
+    lime = nbx.lime_tabular(lambda A: np.asarray(A) @ W, x, X, target=2, output="score", alpha=1e-9)
+    np.testing.assert_allclose(lime.values, W[:, 2] * (x - X.mean(0)), rtol=1e-6, atol=1e-9)
+    with pytest.raises(InputError, match="output='logit' is not valid"):
+        nbx.shapley_tabular(nonlinear, x, X, output="logit")
+
+
+def test_to_frame_has_one_row_per_feature(data):
+    pytest.importorskip("pandas")
+    x = np.array([0.3, -1.0, 0.7, 2.5])
+    e = nbx.shapley_tabular(nonlinear, x, data, feature_names=["a", "b", "c", "d"])
+    df = e.to_frame()
+    assert list(df.columns) == ["feature", "value", "contribution"] and len(df) == 4
+    assert df["feature"].tolist() == ["a", "b", "c", "d"]
+    np.testing.assert_array_equal(df["value"], x)
+    np.testing.assert_array_equal(df["contribution"], e.values)
+    sampled = nbx.shapley_tabular(nonlinear, x, data, method="sampled", n_samples=10).to_frame()
+    assert list(sampled.columns) == ["feature", "value", "contribution", "std"]
+    lime = nbx.lime_tabular(nonlinear, x, data)
+    np.testing.assert_array_equal(lime.to_frame()["coef"], lime.coef)
+
+
+def test_summary_tells_the_story_in_one_line(data):
+    e = nbx.shapley_tabular(nonlinear, data[0], data, class_names=["low", "mid", "high"], target="mid")
+    line = e.summary()
+    assert "\n" not in line and str(e) == line
+    assert line.startswith(f"exact Shapley values of P(mid) = {e.prediction:.3g} (base {e.base_value:.3g})")
+    name, value = e.top(1)[0]
+    assert f"{name} = " in line and f"({value:+.3g})" in line
+    lime = nbx.lime_tabular(nonlinear, data[0], data)
+    assert f"fidelity R² {lime.fidelity:.2f}" in lime.summary()
+    assert lime.quality()[0] == f"fidelity R² {lime.fidelity:.2f}"
+
+
+def test_class_names_come_from_the_argument_the_model_and_string_labels():
+    from sklearn.tree import DecisionTreeClassifier
+
+    data = nbx.datasets.credit()
+    labels = np.array(data.class_names)[data.y]  # an estimator fitted on string labels names its classes
+    named = DecisionTreeClassifier(max_depth=3, random_state=0).fit(data.X, labels)
+    e = nbx.shapley_tabular(named, data.X[1], data.X, n_background=20)
+    assert e.class_names == ["high balance", "low balance"]  # sorted, as classes_
+    assert e.target_name == named.predict(data.X[1:2])[0] and e.output_label == f"P({e.target_name})"
+    coded = DecisionTreeClassifier(max_depth=3, random_state=0).fit(data.X, data.y)  # codes 0/1: names from class_names=
+    assert nbx.shapley_tabular(coded, data.X[1], data.X, n_background=20).target_name == "class 0"
+    given = nbx.lime_tabular(coded, data.X[1], data.X, class_names=data.class_names, target="high balance")
+    assert given.target == 1 and given.output_label == "P(high balance)"
+    model = nbx.as_model(coded)
+    nbx.shapley_tabular(model, data.X[1], data.X, class_names=data.class_names, n_background=5)
+    assert model.class_names is None  # the caller's Model is not renamed
+
+
+def test_user_text_is_drawn_literally(data):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    names = ["income from $5k to $10k", r"$\frac$", "c", "d"]
+    e = nbx.shapley_tabular(nonlinear, data[0], data, feature_names=names, class_names=["$a", "b$", "c"])
+    ax = e.plot()
+    for label in ax.get_yticklabels():  # escaped: matplotlib draws them as plain text, not mathtext
+        assert label._preprocess_math(label.get_text())[1] is False
+    shown = {label._preprocess_math(label.get_text())[0].split(" = ")[0] for label in ax.get_yticklabels()}
+    assert shown == set(names)
+    assert ax.title._preprocess_math(ax.title.get_text())[1] is False
+    assert e._repr_png_().startswith(b"\x89PNG")  # r"$\frac$" as mathtext would fail to draw
+
+
+def test_results_show_themselves_as_counterfactual_sliders(data):
+    e = nbx.lime_tabular(nonlinear, data[0], data, n_samples=500)
+    w = e.widget(explainer_options={"lime": {"n_samples": 300}})
+    assert type(w).__name__ == "CounterfactualSliders" and w.explainer == "lime"
+    np.testing.assert_array_equal(w.original, e.x)
+    other = nbx.shapley_tabular(nonlinear, data[0], data).widget(data=data[:6], explainer="none")
+    assert other.explainer == "none" and other.histograms.shape[0] == 4
+
+
+def test_lazy_row_batches_are_lazy_rows_and_build_the_game_rows(data):
+    from nbexplain.adapters.lazy import LazyRows
+    from nbexplain.methods.coalitions.masks import all_coalitions
+    from nbexplain.methods.coalitions.tabular import CoalitionRows, DistinctRows
+
+    x = np.array([0.3, -1.0, 0.7, 2.5])
+    z = all_coalitions(4)
+    rows = CoalitionRows(x, data, z)
+    dense = np.where(z[:, None, :], x, data[None]).reshape(-1, 4)
+    assert isinstance(rows, LazyRows) and rows.shape == dense.shape
+    for span in (slice(0, 7), slice(5, 40), slice(11, 11), slice(180, None)):
+        np.testing.assert_array_equal(rows[span], dense[span])
+    masks = np.array([0, 5, 15, 2])
+    distinct = DistinctRows(x, data, np.array([3, 0, 7, 7]), masks)
+    assert isinstance(distinct, LazyRows)
+    expected = np.where(((masks[:, None] >> np.arange(4)) & 1).astype(bool), x, data[[3, 0, 7, 7]])
+    np.testing.assert_array_equal(distinct[0:4], expected)
+
+
+def test_progress_callable_reaches_one_and_silence_is_allowed(data):
+    seen = []
+    nbx.shapley_tabular(nonlinear, data[0], data, progress=seen.append)
+    assert seen and seen[-1] == pytest.approx(1.0) and seen == sorted(seen)
+    nbx.lime_tabular(nonlinear, data[0], data, progress=False)
+    with pytest.raises(InputError, match="progress must be None, True, False or a callable"):
+        nbx.shapley_tabular(nonlinear, data[0], data, progress="yes")
+
+
+@pytest.mark.parametrize("fn,old", [("shapley_tabular", "background"), ("lime_tabular", "X_train")])
+def test_the_old_name_of_data_still_works_and_warns(data, fn, old):
+    new = getattr(nbx, fn)(nonlinear, data[0], data=data)
+    with pytest.warns(FutureWarning, match=f"'{old}' is now called 'data'"):
+        renamed = getattr(nbx, fn)(nonlinear, data[0], **{old: data})
+    np.testing.assert_array_equal(renamed.values, new.values)
+    with pytest.raises(TypeError, match=f"got both '{old}' and its new name 'data'"):
+        getattr(nbx, fn)(nonlinear, data[0], data=data, **{old: data})
+
+
+def test_old_output_spelling_warns(data):
+    with pytest.warns(FutureWarning, match="output='probabilities' is now spelled output='probability'"):
+        e = nbx.shapley_tabular(nonlinear, data[0], data, output="probabilities")
+    assert e.output == "probability"

@@ -227,3 +227,56 @@ def test_png_fallback_and_result_widget(scorer, data):
 def test_bad_arguments_are_named(scorer, data, kwargs, message):
     with pytest.raises(InputError, match=message):
         make(scorer, data, **kwargs)
+
+
+def test_the_old_name_of_data_still_works_and_warns(scorer, data):
+    x = np.array([30.0, 50.0, 1.0, 0.0, 0.0])
+    with pytest.warns(FutureWarning, match="'X_train' is now called 'data'"):
+        old = nbx.CounterfactualSliders(scorer, X_train=data, x=x, explainer="none")
+    new = nbx.CounterfactualSliders(scorer, data=data, x=x, explainer="none")
+    np.testing.assert_array_equal(old.histograms, new.histograms)
+    assert old.features == new.features
+
+
+def test_explanation_carries_the_results_own_words(scorer, data):
+    cf = make(scorer, data, explainer="lime")
+    result = cf.explanation_result
+    assert cf.explanation["output_label"] == "P(approved)" == result.output_label
+    assert cf.explanation["quality"] == result.quality() and cf.explanation["summary"] == result.summary()
+
+
+def test_options_are_checked_when_the_widget_is_made(scorer, data):
+    from nbexplain.errors import UnknownArgumentError
+
+    with pytest.raises(UnknownArgumentError, match=r"explainer_options\['shapley'\] has an unknown option "
+                                                   "'n_backgroud'; did you mean 'n_background'"):
+        make(scorer, data, explainer_options={"shapley": {"n_backgroud": 10}})
+    with pytest.raises(UnknownArgumentError, match="counterfactual_options has an unknown option 'epsilom'"):
+        make(scorer, data, counterfactual_options={"epsilom": 0.3})
+    cf = make(scorer, data, explainer="none", counterfactual_options={"epsilon": 0.3})
+    assert cf.epsilon == 0.3
+    with pytest.raises(UnknownArgumentError, match="find\\(\\) got an unexpected keyword argument 'sead'"):
+        cf.find(sead=1)
+
+
+def test_swapped_row_and_data_are_named(scorer, data):
+    with pytest.raises(InputError, match=r"CounterfactualSliders takes \(model, data, x\)"):
+        nbx.CounterfactualSliders(scorer, data[0], data)
+
+
+def test_png_fallback_draws_names_as_text(scorer, data):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    cf = nbx.CounterfactualSliders(scorer, data, data[0], explainer="none", class_names=["$no", "yes$"],
+                                   feature_names=["income from $5k to $10k", r"$\frac$", "c", "d", "e"])
+    assert cf._static_png().startswith(b"\x89PNG")  # r"$\frac$" drawn as mathtext would raise
+
+
+def test_a_point_with_nan_or_the_wrong_length_is_refused(scorer, data):
+    cf = make(scorer, data, explainer="none")
+    with pytest.raises(InputError, match="value contains NaN or infinite values"):
+        cf.value = np.full(5, np.nan)
+    with pytest.raises(InputError, match=r"value must have 5 features; got shape \(3,\)"):
+        cf.value = np.zeros(3)
+    np.testing.assert_array_equal(cf.value, cf.original)

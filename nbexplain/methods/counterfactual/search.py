@@ -1,11 +1,15 @@
 """The batched search behind :func:`~nbexplain.counterfactual`: a few rounds, each one model call.
 
+:func:`find` is the whole search: :func:`search` gathers valid candidates, :mod:`.ranking` picks and orders
+them, and for ``n > 1`` diverse counterfactuals :func:`find` searches again with the main change of each one
+found so far frozen (:func:`order_changes` says which change is the main one).
+
 A model call costs far more than the rows it predicts (a 100-tree scikit-learn forest: 10 ms for one row,
 21 ms for 2000), so every round gathers all the proposals that do not depend on each other into one batch:
 
 1. one-feature line searches (every mutable feature, both directions, every other category); growing-spheres
    samples on all layers of a geometric radius schedule; the training rows projected onto the constraints;
-   and, for torch models, the points the gradient search reached for every λ (:mod:`.counterfactual_gradient`);
+   and, for torch models, the points the gradient search reached for every λ (:mod:`.gradient`);
 2. a finer grid where each line search first became valid; new sphere samples in the layer below the
    closest valid point; each of the closest valid points moved back along its segment to x;
 3. a finer pass along those segments, and each point with its smallest changes undone (Laugel's
@@ -25,9 +29,11 @@ Every row in the pool keeps its prediction, so ranking needs no further model ca
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
+from .ranking import choose, rank
 from .space import FeatureSpace, Problem
 from .spheres import (
     axis_segments,
@@ -119,8 +125,14 @@ def _ray_rows(x: np.ndarray, C: np.ndarray, low: np.ndarray, high: np.ndarray, n
     return (x + t[:, :, None] * (C - x)[:, None, :]).reshape(-1, len(x)), t
 
 
-def _order_changes(sp: FeatureSpace, c: np.ndarray) -> np.ndarray:
-    """Indices of the mutable features ``c`` changes, the smallest change (in MADs; a category: 1) first."""
+def order_changes(sp: FeatureSpace, c: np.ndarray) -> np.ndarray:
+    """Indices of the mutable features the row ``c`` changes, the smallest change first (in MADs; a
+    category counts 1): the last one is its main change.
+
+    Examples
+    --------
+    >>> order_changes(space, counterfactual_row)  # e.g. array([3, 0]): feature 0 moved the most
+    """
     changed = np.flatnonzero(sp.changed(c[None])[0] & sp.mutable)
     cost = np.abs(c[changed] - sp.original[changed]) / sp.scale[changed]
     cost[sp.categorical[changed]] = 1.0
@@ -131,7 +143,7 @@ def _undo_rows(sp: FeatureSpace, C: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     """For each row, copies with its k smallest changes undone (k = 1 .. changes - 1); owner per copy."""
     blocks, owners = [], []
     for i, c in enumerate(C):
-        order = _order_changes(sp, c)
+        order = order_changes(sp, c)
         m = len(order) - 1
         if m < 1:
             continue
@@ -370,3 +382,52 @@ def search(problem: Problem, method: str, rng: np.random.Generator, sparse: bool
     _coordinate_moves(problem, pool, np.array(sorted(chosen), dtype=int), sparse)
     report(0.95)
     return pool
+
+
+@dataclass
+class Found:
+    """The counterfactuals :func:`find` reports, ranked: rows ``X`` (k, F), their model ``scores``, outputs
+    ``f`` and Wachter ``loss`` at the final ``lam``. When nothing valid was found: x itself (not valid)."""
+
+    X: np.ndarray
+    scores: np.ndarray
+    f: np.ndarray
+    loss: np.ndarray
+    lam: float
+
+
+def find(problem: Problem, method: str, rng: np.random.Generator, seeds: np.ndarray, n: int, sparse: bool,
+         scores0: np.ndarray, report: Callable[[float], None]) -> Found:
+    """Up to ``n`` counterfactuals of ``problem`` changing pairwise different sets of features, ranked.
+
+    ``problem.f0`` must hold f(x) and ``scores0`` the model's scores at x. With ``n > 1``, while fewer than
+    ``n`` diverse ones are found, the search runs again with the main change of a counterfactual found so
+    far frozen (at most ``n`` times), so that the alternatives take other routes.
+    """
+    space = problem.space
+    f0 = float(problem.f0)
+    pool = search(problem, method, rng, sparse, seeds, 1 if n == 1 else 3, lambda f: report(f / n))
+    picked, lam = choose(problem, pool.X, pool.f, pool.refined, f0, n, sparse)
+    frozen: list[int] = []
+    attempt = 0
+    while 0 < len(picked) < n and attempt < n:
+        attempt += 1
+        for row in pool.X[picked]:  # leave the main change of a counterfactual so far alone
+            main = order_changes(space, row)
+            if len(main) and int(main[-1]) not in frozen:
+                frozen.append(int(main[-1]))
+                break
+        else:
+            break
+        sub = problem.with_space(space.frozen(frozen))
+        more = search(sub, method, rng, sparse, seeds, 1, lambda f, a=attempt: report((a + f) / n))
+        problem.n_evaluations = sub.n_evaluations
+        pool.extend(more)
+        picked, lam = choose(problem, pool.X, pool.f, pool.refined, f0, n, sparse)
+    if len(picked) == 0:
+        X, scores = space.original[None], scores0[None]
+    else:
+        X, scores = pool.X[picked], pool.scores[picked]
+    f = problem.objective.value(problem.model, scores)
+    order, lam, loss = rank(problem, X, f, f0, sparse)
+    return Found(X[order], scores[order], f[order], loss[order], float(lam))

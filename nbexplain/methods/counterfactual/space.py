@@ -1,6 +1,6 @@
 """Where a counterfactual may go: per-feature constraints, the MAD-scaled L1 distance and the objective.
 
-Shared by the counterfactual searches (:mod:`.counterfactual`) and the :class:`~nbexplain.CounterfactualSliders`
+Shared by the counterfactual search (:mod:`.search`) and the :class:`~nbexplain.CounterfactualSliders`
 widget (whose sliders are bounded by the same ranges and snapped by the same projection).
 
 * **Distance** (Wachter et al. 2017): ``d(x, x') = sum_j |x'_j - x_j| / MAD_j`` over numeric features, with
@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from ..._validation import check_number, check_positive
 from ...adapters.model import Model
-from ...adapters.outputs import resolve_target
+from ...adapters.outputs import is_regression, resolve_target
 from ...errors import InputError
-from ...inputs.tables import Table, as_table, feature_index
+from ...inputs.tables import Table, feature_index, feature_set
 
 
 def mad_scale(values: np.ndarray) -> np.ndarray:
@@ -130,43 +131,6 @@ class FeatureSpace:
         return ok
 
 
-def _features(table: Table, value: Any, name: str) -> list[int]:
-    if value is None:
-        return []
-    if isinstance(value, (str, int, np.integer)) and not isinstance(value, bool):
-        value = [value]
-    if isinstance(value, Mapping) or not isinstance(value, Sequence | np.ndarray):
-        raise InputError(f"{name} must be a list of feature names or indices; got {type(value).__name__}")
-    return sorted({feature_index(table, f, name) for f in list(value)})
-
-
-def as_point(x: Any, table: Table, name: str = "x") -> np.ndarray:
-    """One row with the table's features as a float64 (F,) array (1-D, (1, F), Series or one-row DataFrame)."""
-    if hasattr(x, "to_numpy") and not hasattr(x, "columns"):  # a pandas Series
-        x = x.to_numpy()
-    if hasattr(x, "columns"):
-        row = as_table(x, name=name, categorical=np.zeros(len(x.columns), bool))
-        if row.feature_names != table.feature_names:
-            raise InputError(f"{name}'s columns {row.feature_names[:10]} differ from the training data's "
-                             f"{table.feature_names[:10]}")
-        values = row.values
-    else:
-        try:
-            arr = np.asarray(x, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"{name} must be one row of {table.n_features} numbers; got {type(x).__name__}") from exc
-        if arr.ndim == 1:
-            arr = arr[None]
-        if arr.ndim != 2:
-            raise InputError(f"{name} must be one row of {table.n_features} numbers; got shape {arr.shape}")
-        if arr.shape[1] != table.n_features:
-            raise InputError(f"{name} has {arr.shape[1]} features but the training data has {table.n_features}")
-        values = as_table(arr, table.feature_names, name, categorical=np.zeros(arr.shape[1], bool)).values
-    if values.shape[0] != 1:
-        raise InputError(f"{name} must be a single row; got {values.shape[0]} rows")
-    return np.array(values[0], dtype=np.float64)
-
-
 def feature_space(
     table: Table,
     x: np.ndarray,
@@ -201,9 +165,9 @@ def feature_space(
     names = table.feature_names
     values = table.values
     mutable = np.ones(f, dtype=bool)
-    mutable[_features(table, immutable, "immutable")] = False
+    mutable[feature_set(table, immutable, "immutable")] = False
     is_int = np.zeros(f, dtype=bool)
-    is_int[_features(table, integer, "integer")] = True
+    is_int[feature_set(table, integer, "integer")] = True
     is_cat = np.zeros(f, dtype=bool)
     categories: list[np.ndarray | None] = [None] * f
     labels: list[list[str] | None] = [None] * f
@@ -229,7 +193,7 @@ def feature_space(
                     raise InputError(f"categorical[{names[j]!r}] has NaN or infinite categories")
                 categories[j] = cats
     elif categorical is not None:
-        is_cat[_features(table, categorical, "categorical")] = True
+        is_cat[feature_set(table, categorical, "categorical")] = True
     for j in np.flatnonzero(is_cat):
         if categories[j] is None:
             categories[j] = np.unique(values[:, j])
@@ -309,14 +273,6 @@ class Objective:
         return (np.asarray(f) - self.desired) ** 2
 
 
-def _number(value: Any, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InputError(f"{name} must be a number; got {type(value).__name__}")
-    if not np.isfinite(value):
-        raise InputError(f"{name} must be finite; got {value!r}")
-    return float(value)
-
-
 def make_objective(
     model: Model, x: np.ndarray, target: Any, target_probability: Any, epsilon: Any
 ) -> tuple[Objective, np.ndarray]:
@@ -330,17 +286,15 @@ def make_objective(
     """
 
     scores = model.predict(x[None])
-    if scores.shape[1] == 1 and model.output != "probability":
+    if is_regression(model, scores):
         if target is None:
             raise InputError("target is required for a regression model (one output): the desired output value")
-        desired = _number(target, "target")
+        desired = check_number(target, "target")
         if target_probability is not None:
             raise InputError("target_probability is for classifiers; for a regression model give target=value")
         if epsilon is None:
             raise InputError("epsilon is required for a regression model: the tolerance around target")
-        eps = _number(epsilon, "epsilon")
-        if eps <= 0:
-            raise InputError(f"epsilon must be > 0; got {eps!r}")
+        eps = check_positive(epsilon, "epsilon")
         return Objective("regression", 0, "prediction", desired, eps), scores[0]
     probabilities = model.to_probabilities(scores)[0]
     if target is None or (isinstance(target, str) and target == "other" and "other" not in (model.class_names or [])):
@@ -348,10 +302,10 @@ def make_objective(
         index = int(order[1]) if len(order) > 1 else int(order[0])
     else:
         index = resolve_target(target, probabilities, model.class_names)
-    desired = 1.0 if target_probability is None else _number(target_probability, "target_probability")
+    desired = 1.0 if target_probability is None else check_number(target_probability, "target_probability")
     if not 0 <= desired <= 1:
         raise InputError(f"target_probability={desired!r} is out of range: expected a probability in [0, 1]")
-    eps = 0.45 if epsilon is None else _number(epsilon, "epsilon")
+    eps = 0.45 if epsilon is None else check_number(epsilon, "epsilon")
     if not 0 < eps <= 1:
         raise InputError(f"epsilon={eps!r} is out of range: expected a tolerance in (0, 1]")
     return Objective("probability", index, model.class_name(index), desired, eps), scores[0]
