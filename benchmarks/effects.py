@@ -14,7 +14,8 @@ call of each is reported (the machine is shared: the minimum is the least distur
 * ALE, 20 bins: ``nbx.ale`` against PyALE (``PyALE.ale``; another implementation of the same ALEPlot
   estimator). Alibi's ALE cannot be measured here: alibi 0.9.6 requires numpy < 2.
 * Permutation importance, 5 repeats: ``nbx.permutation_importance`` against
-  ``sklearn.inspection.permutation_importance`` (identical numbers for the same random_state).
+  ``sklearn.inspection.permutation_importance`` (identical numbers for the same seed: scikit-learn's
+  ``random_state``).
 """
 
 from __future__ import annotations
@@ -141,13 +142,13 @@ def main() -> None:
             shuffled[:, j] = X[perms[r], j]
             copies.append(shuffled)
     permuted = np.concatenate(copies)
-    ours = nbx.permutation_importance(est, X, y, n_repeats=n_repeats, random_state=0)
+    ours = nbx.permutation_importance(est, X, y, n_repeats=n_repeats, seed=0)
     ref = sk_permutation_importance(est, X, y, n_repeats=n_repeats, random_state=0)
     assert np.allclose(ours.importances, ref.importances)
     times = race({
         "floor": lambda: floor(est, permuted),
         "nbexplain permutation_importance": lambda: nbx.permutation_importance(
-            est, X, y, n_repeats=n_repeats, random_state=0),
+            est, X, y, n_repeats=n_repeats, seed=0),
         "scikit-learn permutation_importance": lambda: sk_permutation_importance(
             est, X, y, n_repeats=n_repeats, random_state=0),
     }, args.repeats)

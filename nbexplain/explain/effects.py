@@ -1,10 +1,10 @@
-"""Feature effects and global views of a tabular model: PDP, ICE (plain, centred, derivative), ALE (1-D and
-2-D), permutation importance and global surrogates.
+"""Feature effects and global views of a tabular model: PDP, ICE (plain, centred, derivative), ALE (1-D,
+2-D and categorical), permutation importance and global surrogates.
 
-Each function validates its input (:func:`nbexplain.tabular.as_table`), turns the model into one number per
-row (the regression output, or the probability of ``target`` for classifiers), predicts everything it
-needs as one lazy batch (the model runs once per chunk of rows, never once per grid value), and returns a
-result dataclass of numpy arrays with ``.plot(ax=None)`` and ``.widget()``.
+Each function validates its input, turns the model into one number per row (the regression output, or the
+probability of ``target`` for classifiers), predicts everything it needs as one lazy batch (the model runs
+once per chunk of rows, never once per grid value; kernels in :mod:`nbexplain.methods.effects`), and
+returns a result of numpy arrays with ``.plot(ax=None)``, ``.to_frame()`` and ``.widget(**options)``.
 
 Techniques (papers): partial dependence, Friedman (2001) *Greedy function approximation*; ICE, c-ICE
 and d-ICE, Goldstein, Kapelner, Bleich & Pitkin (2015) *Peeking inside the black box*; accumulated local
@@ -18,6 +18,7 @@ Examples
 >>> ice = nbx.ice(model, X, "temp", kind="centred")
 >>> ale = nbx.ale(model, X, "temp")
 >>> imp = nbx.permutation_importance(model, X, y)
+>>> print(imp.summary())
 >>> sur = nbx.global_surrogate(model, X, kind="tree", max_depth=3)
 >>> sur.fidelity
 0.93
@@ -31,34 +32,41 @@ from typing import Any
 
 import numpy as np
 
+from .._deprecation import renamed
+from .._progress import reporter
+from .._types import Progress
 from .._validation import check_int
-from ..adapters.outputs import tabular_output
 from ..errors import InputError
-from ..inputs.tables import (
-    Table,
-    as_table,
-    feature_indices,
-    sample_rows,
-    tabular_model,
+from ..inputs.tables import as_table, feature_indices
+from ..methods.effects import surrogate as distil
+from ..methods.effects.ale import accumulated_local_effects
+from ..methods.effects.importance import (
+    check_labels,
+    model_classes,
+    permutation_importances,
+    sklearn_permutations,
 )
-from ..methods.effects import ale as _ale
-from ..methods.effects import importance as _imp
-from ..methods.effects import pdp as _pdp
-from ..methods.effects import surrogate as _sur
-from ..plotting.figure import ShownAsPNG
-
-Progress = Callable[[float], None] | None
-
-ICE_KINDS = ("plain", "centred", "derivative")
-_KIND_ALIASES = {"plain": "plain", "centred": "centred", "centered": "centred", "c-ice": "centred",
-                 "derivative": "derivative", "d-ice": "derivative"}
+from ..methods.effects.pdp import (
+    ICE_KINDS,
+    anchor_position,
+    anchored_grid,
+    check_kind,
+    feature_grids,
+    grid_points,
+    ice_curves,
+    ice_table,
+)
+from ..methods.effects.problem import problem
+from ..methods.effects.scores import check_scoring
+from ..plotting import effects as draw
+from .result import Result, frame
 
 
 # =================================================================================================
 # results
 # =================================================================================================
 @dataclass
-class PartialDependence(ShownAsPNG):
+class PartialDependence(Result):
     """Partial dependence of the model output on one feature or a pair.
 
     Attributes
@@ -67,9 +75,11 @@ class PartialDependence(ShownAsPNG):
     grid : list of arrays — the grid of each feature.
     average : (G,) or (G1, G2) float — the mean output over rows at each grid point.
     individual : (N, G) float or None — the ICE table (one feature only).
-    values : (N, k) float — the data of the feature(s), for the rug.
+    values : (N_all, k) float — the data of the feature(s) in every row of ``X``, for the rug.
     categorical : list of bool — per feature.
     output_label : str — what the output is ("prediction", "P(class)").
+    target : int or None — the class whose probability is shown (None for a regression).
+    rows : (N,) int or None — the rows of ``X`` averaged over (None: all of them).
     """
 
     _png_figsize = (5, 3.6)
@@ -81,23 +91,33 @@ class PartialDependence(ShownAsPNG):
     values: np.ndarray
     categorical: list[bool]
     output_label: str = "prediction"
-    target: int = 0
+    target: int | None = None
+    rows: np.ndarray | None = None
+
+    def ice(self) -> ICE:
+        """The plain ICE curves this average is the mean of (one feature; no new predictions)."""
+        if self.individual is None:
+            raise InputError("ICE curves exist for one feature; this is the partial dependence of a pair")
+        rows = np.arange(len(self.individual)) if self.rows is None else self.rows
+        grid = self.grid[0]
+        return ICE(feature=self.features[0], grid=grid, predictions=self.individual, curves=self.individual.copy(),
+                   kind="plain", anchor=float(grid[0]), rows=rows, x=self.values[rows, 0], values=self.values[:, 0],
+                   categorical=self.categorical[0], output_label=self.output_label, target=self.target)
 
     def plot(self, ax=None, *, ice_lines: int = 100):
-        """PD curve (bars for a categorical feature; a heatmap for a pair) with a rug of the data."""
-        from ..plotting.effects import plot_partial_dependence
+        """PD curve (bars for a categorical feature; a heatmap for a pair) with a rug of the data; the Axes."""
+        return draw.plot_partial_dependence(self, ax=ax, ice_lines=ice_lines)
 
-        return plot_partial_dependence(self, ax=ax, ice_lines=ice_lines)
-
-    def widget(self, model: Any = None, X: Any = None, **kwargs: Any):
-        """A :class:`~nbexplain.FeatureEffects` showing this result (live when ``model`` and ``X`` are given)."""
-        from ..widgets.effects import FeatureEffects
-
-        return FeatureEffects.from_result(self, model=model, X=X, **kwargs)
+    def to_frame(self):
+        """One row per grid point: the feature value(s) and the average (a pair: every combination)."""
+        points = grid_points(self.grid)
+        columns = {name: points[:, i] for i, name in enumerate(self.features)}
+        columns["average" if "average" not in columns else "partial dependence"] = self.average.ravel()
+        return frame(columns)
 
 
 @dataclass
-class ICE(ShownAsPNG):
+class ICE(Result):
     """Individual conditional expectation curves of one feature: plain, centred (c-ICE) or derivative (d-ICE).
 
     Attributes
@@ -109,6 +129,7 @@ class ICE(ShownAsPNG):
         one-sided at the ends).
     kind : "plain", "centred" or "derivative"; anchor : float — the c-ICE anchor (a grid value).
     x : (N,) — each row's own value of the feature; values : (N_all,) — the whole column, for the rug.
+    target : int or None — the class whose probability is shown (None for a regression).
     """
 
     _png_figsize = (5, 3.6)
@@ -124,7 +145,7 @@ class ICE(ShownAsPNG):
     values: np.ndarray
     categorical: bool = False
     output_label: str = "prediction"
-    target: int = 0
+    target: int | None = None
 
     @property
     def pdp(self) -> np.ndarray:
@@ -139,27 +160,37 @@ class ICE(ShownAsPNG):
 
     def with_kind(self, kind: str, anchor: float | None = None) -> ICE:
         """The same table seen as another kind (no new predictions; ``anchor`` must be a grid value)."""
-        kind = _check_kind(kind)
-        anchor_value = self.grid[0] if anchor is None else anchor
-        if anchor is not None:
-            _anchor_position(self.grid, anchor)
-        curves = _ice_curves(self.predictions, self.grid, kind, anchor_value, self.categorical, self.feature)
+        kind = check_kind(kind)
+        anchor_value = self.grid[0] if anchor is None else self.grid[anchor_position(self.grid, anchor)]
+        curves = ice_curves(self.predictions, self.grid, kind, anchor_value, self.categorical, self.feature)
         return replace(self, curves=curves, kind=kind, anchor=float(anchor_value))
 
+    def partial_dependence(self) -> PartialDependence:
+        """The partial dependence: the mean of the plain curves (no new predictions)."""
+        return PartialDependence(features=[self.feature], grid=[self.grid], average=self.predictions.mean(axis=0),
+                                 individual=self.predictions, values=self.values[:, None],
+                                 categorical=[self.categorical], output_label=self.output_label, target=self.target,
+                                 rows=self.rows)
+
     def plot(self, ax=None, *, max_lines: int = 200):
-        """ICE lines (a sample of at most ``max_lines``), their mean, and a rug of the data."""
-        from ..plotting.effects import plot_ice
+        """ICE lines (a sample of at most ``max_lines``), their mean, and a rug of the data; the Axes."""
+        return draw.plot_ice(self, ax=ax, max_lines=max_lines)
 
-        return plot_ice(self, ax=ax, max_lines=max_lines)
-
-    def widget(self, model: Any = None, X: Any = None, **kwargs: Any):
-        from ..widgets.effects import FeatureEffects
-
-        return FeatureEffects.from_result(self, model=model, X=X, **kwargs)
+    def to_frame(self, wide: bool = False):
+        """The curves (what ``kind`` shows): long, one row per (row, grid value), with columns "row", the
+        feature and "ice" / "c-ice" / "d-ice"; or ``wide``, one row per row of ``X`` and one column per grid value."""
+        if wide:
+            table = frame({float(g): self.curves[:, i] for i, g in enumerate(self.grid)}, index=self.rows)
+            table.index.name, table.columns.name = "row", self.feature
+            return table
+        value = {"plain": "ice", "centred": "c-ice", "derivative": "d-ice"}[self.kind]
+        feature = self.feature if self.feature not in ("row", value) else f"{self.feature} (feature)"
+        n, g = self.curves.shape
+        return frame({"row": np.repeat(self.rows, g), feature: np.tile(self.grid, n), value: self.curves.ravel()})
 
 
 @dataclass
-class ALE(ShownAsPNG):
+class ALE(Result):
     """Accumulated local effects of one feature (first order) or a pair (second order: the interaction only).
 
     Attributes
@@ -170,6 +201,7 @@ class ALE(ShownAsPNG):
         surface; for a categorical feature one value per level).
     counts : (K,) or (K1, K2) int — rows per bin / cell (per level for a categorical feature).
     values : (N, k) — the data of the feature(s), for the rug.
+    target : int or None — the class whose probability is shown (None for a regression).
     """
 
     _png_figsize = (5, 3.6)
@@ -181,10 +213,11 @@ class ALE(ShownAsPNG):
     values: np.ndarray
     categorical: bool = False
     output_label: str = "prediction"
-    target: int = 0
+    target: int | None = None
 
     @property
     def order(self) -> int:
+        """1 for one feature, 2 for a pair."""
         return len(self.features)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
@@ -194,26 +227,30 @@ class ALE(ShownAsPNG):
         return np.interp(np.asarray(x, dtype=np.float64), self.edges[0], self.effect)
 
     def plot(self, ax=None):
-        """The ALE curve (bars for a categorical feature; a heatmap for a pair) with a rug of the data."""
-        from ..plotting.effects import plot_ale
+        """The ALE curve (bars for a categorical feature; a heatmap for a pair) with a rug of the data; the Axes."""
+        return draw.plot_ale(self, ax=ax)
 
-        return plot_ale(self, ax=ax)
-
-    def widget(self, model: Any = None, X: Any = None, **kwargs: Any):
-        from ..widgets.effects import FeatureEffects
-
-        return FeatureEffects.from_result(self, model=model, X=X, **kwargs)
+    def to_frame(self):
+        """One row per edge (per level of a categorical feature, with its row count; every pair of edges for a
+        pair): the feature value(s) and the effect."""
+        points = grid_points(self.edges)
+        columns = {name: points[:, i] for i, name in enumerate(self.features)}
+        columns["effect" if "effect" not in columns else "accumulated local effect"] = self.effect.ravel()
+        if self.categorical:
+            columns["count" if "count" not in columns else "rows"] = self.counts
+        return frame(columns)
 
 
 @dataclass
-class PermutationImportance(ShownAsPNG):
+class PermutationImportance(Result):
     """Drop of a score when each feature is shuffled, per repeat.
 
     Attributes
     ----------
     feature_names : list of str; importances : (F, R) — baseline score minus the score with the
-    feature permuted, per repeat; baseline : float; scoring : str; against : "labels" (the given
-    ``y``) or "model" (the model's own predictions: how much the model relies on each feature).
+    feature permuted, per repeat; mean, std : (F,) — their mean and standard deviation over the repeats;
+    baseline : float; scoring : str; against : "labels" (the given ``y``) or "model" (the model's own
+    predictions: how much the model relies on each feature); n_rows : int or None — the rows scored.
     """
 
     feature_names: list[str]
@@ -221,46 +258,57 @@ class PermutationImportance(ShownAsPNG):
     baseline: float
     scoring: str
     against: str = "labels"
+    n_rows: int | None = None
+    mean: np.ndarray = field(init=False, repr=False)
+    std: np.ndarray = field(init=False, repr=False)
 
-    @property
-    def mean(self) -> np.ndarray:
-        return self.importances.mean(axis=1)
-
-    @property
-    def std(self) -> np.ndarray:
-        return self.importances.std(axis=1)
+    def __post_init__(self) -> None:
+        self.mean, self.std = self.importances.mean(axis=1), self.importances.std(axis=1)
 
     @property
     def ranking(self) -> list[str]:
         """Feature names, most important first."""
         return [self.feature_names[i] for i in np.argsort(-self.mean, kind="stable")]
 
+    def quality(self) -> list[str]:
+        """What the numbers measure, in words (for views)."""
+        reference = "its own predictions" if self.against == "model" else "the labels"
+        size = f", {self.n_rows} rows" if self.n_rows is not None else ""
+        return [f"drop in {self.scoring} vs {reference} when shuffled ({self.importances.shape[1]} repeats{size})"]
+
+    def summary(self, top: int = 5) -> str:
+        """The ranking in one line: the ``top`` features with their mean drop ± sd."""
+        order = np.argsort(-self.mean, kind="stable")
+        shown = ", ".join(f"{self.feature_names[i]} {self.mean[i]:.3g} ± {self.std[i]:.2g}" for i in order[:top])
+        more = f", and {len(order) - top} more" if len(order) > top else ""
+        return f"Permutation importance ({self.quality()[0]}): {shown}{more}"
+
     def plot(self, ax=None):
-        """Horizontal bars of the mean importance with the spread (±1 sd) over repeats."""
-        from ..plotting.effects import plot_importance
+        """Horizontal bars of the mean importance with the spread (±1 sd) over repeats; the Axes."""
+        return draw.plot_importance(self, ax=ax)
 
-        return plot_importance(self, ax=ax)
-
-    def widget(self, model: Any = None, X: Any = None, **kwargs: Any):
-        from ..widgets.effects import FeatureEffects
-
-        return FeatureEffects.from_result(self, model=model, X=X, **kwargs)
+    def to_frame(self):
+        """One row per feature, most important first: "feature", "mean" and "std" of the drop."""
+        order = np.argsort(-self.mean, kind="stable")
+        return frame({"feature": [self.feature_names[i] for i in order], "mean": self.mean[order],
+                      "std": self.std[order]})
 
     def _png_size(self) -> tuple[float, float]:
         return (5, 0.9 + 0.28 * len(self.feature_names))
 
 
 @dataclass
-class GlobalSurrogate(ShownAsPNG):
+class GlobalSurrogate(Result):
     """An interpretable model fitted to the black box's predictions, with its fidelity.
 
     Attributes
     ----------
     kind : "tree" or "linear"; model : the fitted surrogate (scikit-learn tree or
-    :class:`~nbexplain.methods.surrogate_global.SparseLinear`); fidelity : R² of the surrogate to
+    :class:`~nbexplain.methods.effects.surrogate.SparseLinear`); fidelity : R² of the surrogate to
     the black-box output (regression, or a linear surrogate of a class probability) or the agreement
     (fraction of rows with the same predicted class, tree surrogate of a classifier);
-    fidelity_name : "R2" or "agreement"; test_fidelity : the same on ``X_test``, or None.
+    fidelity_name : "R2" or "agreement"; test_fidelity : the same on ``X_test``, or None;
+    max_depth / n_terms : the size asked for (tree / linear).
     """
 
     _png_figsize = (7, 4.5)
@@ -275,14 +323,14 @@ class GlobalSurrogate(ShownAsPNG):
     class_names: list[str] | None = None
     coefficients: np.ndarray | None = None
     intercept: float | None = None
+    max_depth: int | None = None
+    n_terms: int | None = None
 
     @property
     def rules(self) -> str:
         """The surrogate as text: the tree's rules, or the linear formula."""
         if self.kind == "tree":
-            from sklearn.tree import export_text
-
-            return export_text(self.model, feature_names=list(self.feature_names), decimals=3)
+            return distil.tree_text(self.model, self.feature_names)
         terms = [f"{c:+.4g} * {n}" for c, n in zip(self.coefficients, self.feature_names, strict=True) if c != 0]
         return f"{self.output_label} ≈ {self.intercept:.4g} " + " ".join(terms)
 
@@ -293,104 +341,47 @@ class GlobalSurrogate(ShownAsPNG):
         order = np.argsort(-np.abs(self.coefficients), kind="stable")
         return [(self.feature_names[i], float(self.coefficients[i])) for i in order if self.coefficients[i] != 0]
 
+    def quality(self) -> list[str]:
+        """The fidelity in words (for views): on the data, and held out when ``X_test`` was given."""
+        name = "R²" if self.fidelity_name == "R2" else self.fidelity_name
+        lines = [f"Fidelity to the model's {self.output_label}: {name} = {self.fidelity:.4f}"]
+        if self.test_fidelity is not None:
+            lines.append(f"held out: {name} = {self.test_fidelity:.4f}")
+        return lines
+
+    def summary(self) -> str:
+        """What was fitted and how faithful it is, in one line."""
+        what = (f"decision tree of depth ≤ {self.max_depth}" if self.kind == "tree"
+                else f"sparse linear model with {len(self.terms())} terms")
+        name = "R²" if self.fidelity_name == "R2" else self.fidelity_name
+        held_out = f" (held out {self.test_fidelity:.3f})" if self.test_fidelity is not None else ""
+        return f"Global surrogate ({what}) of the model's {self.output_label}: {name} = {self.fidelity:.3f}{held_out}"
+
     def plot(self, ax=None):
-        """The tree (scikit-learn's ``plot_tree``) or the linear coefficients, titled with the fidelity."""
-        from ..plotting.effects import plot_surrogate
+        """The tree (scikit-learn's ``plot_tree``) or the linear coefficients, titled with the fidelity; the Axes."""
+        return draw.plot_surrogate(self, ax=ax)
 
-        return plot_surrogate(self, ax=ax)
-
-    def widget(self, model: Any = None, X: Any = None, **kwargs: Any):
-        from ..widgets.effects import FeatureEffects
-
-        return FeatureEffects.from_result(self, model=model, X=X, **kwargs)
-
-
-# =================================================================================================
-# validation helpers
-# =================================================================================================
-def _check_kind(kind: Any) -> str:
-    if not isinstance(kind, str) or kind.lower() not in _KIND_ALIASES:
-        raise InputError(f"kind={kind!r} is not valid: expected one of {list(ICE_KINDS)}")
-    return _KIND_ALIASES[kind.lower()]
-
-
-def _check_percentiles(percentiles: Any) -> tuple[float, float]:
-    try:
-        lo, hi = (float(p) for p in percentiles)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"percentiles must be a pair of numbers in [0, 1]; got {percentiles!r}") from exc
-    if not (0 <= lo < hi <= 1):
-        raise InputError(f"percentiles must satisfy 0 <= low < high <= 1; got {percentiles!r}")
-    return lo, hi
-
-
-def _check_grid(grid: Any, name: str, feature: str) -> np.ndarray:
-    try:
-        arr = np.asarray(grid, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{name} for {feature!r} must be a 1-D array of numbers; got {type(grid).__name__}") from exc
-    if arr.ndim != 1 or len(arr) < 1:
-        raise InputError(f"{name} for {feature!r} must be a non-empty 1-D array; got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise InputError(f"{name} for {feature!r} has NaN or infinite values")
-    return arr
-
-
-def _anchor_position(grid: np.ndarray, anchor: float) -> int:
-    hits = np.flatnonzero(np.isclose(grid, anchor, rtol=1e-12, atol=1e-12))
-    if not len(hits):
-        raise InputError(f"anchor={anchor!r} is not a grid value; grid runs {grid[0]:g} … {grid[-1]:g}")
-    return int(hits[0])
-
-
-def _ice_curves(predictions: np.ndarray, grid: np.ndarray, kind: str, anchor: float, categorical: bool,
-                feature: str) -> np.ndarray:
-    if kind == "plain":
-        return predictions.copy()
-    if kind == "centred":
-        return predictions - predictions[:, [_anchor_position(grid, anchor)]]
-    if categorical:
-        raise InputError(f"kind='derivative' needs a numeric feature; {feature!r} is categorical")
-    if len(grid) < 2:
-        raise InputError(f"kind='derivative' needs a grid of at least 2 values for {feature!r}")
-    return np.gradient(predictions, grid, axis=1)
-
-
-@dataclass
-class _Setup:
-    table: Table
-    model: Any
-    output: Any
-    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
-
-
-def _setup(model: Any, X: Any, feature_names, categorical, target, max_rows=None, random_state=0) -> _Setup:
-    table = X if isinstance(X, Table) and feature_names is None and categorical is None else \
-        as_table(X, feature_names, categorical=categorical)
-    m = tabular_model(model, table)
-    output = tabular_output(m, table, target)
-    if max_rows is not None:
-        check_int(max_rows, "max_rows", 1)
-    return _Setup(table, m, output, sample_rows(table.n_rows, max_rows, random_state))
-
-
-def _grids(setup: _Setup, cols: list[int], grid, grid_resolution, percentiles) -> list[np.ndarray]:
-    t = setup.table
-    if grid is None:
-        check_int(grid_resolution, "grid_resolution", 2)
-        percentiles = _check_percentiles(percentiles)
-        return [_pdp.default_grid(t.values[:, c], categorical=bool(t.categorical[c]), grid_resolution=grid_resolution,
-                                  percentiles=percentiles, name=t.feature_names[c]) for c in cols]
-    grids = [grid] if len(cols) == 1 else list(grid) if isinstance(grid, Sequence) or (
-        isinstance(grid, np.ndarray) and grid.dtype == object) else None
-    if grids is None or len(grids) != len(cols) or (len(cols) > 1 and any(np.ndim(g) != 1 for g in grids)):
-        raise InputError(f"grid must be one 1-D array per feature ({len(cols)}); got {type(grid).__name__}")
-    return [_check_grid(g, "grid", t.feature_names[c]) for g, c in zip(grids, cols, strict=True)]
+    def to_frame(self):
+        """A tree: one row per leaf ("rule", "prediction", "rows"); a linear model: its "term"s and
+        "coefficient"s, largest first, then the intercept."""
+        if self.kind == "linear":
+            terms = self.terms()
+            return frame({"term": [t[0] for t in terms] + ["(intercept)"],
+                          "coefficient": [t[1] for t in terms] + [self.intercept]})
+        leaves = distil.tree_rules(self.model, self.feature_names)
+        value = self.model.tree_.value
+        if self.class_names is not None and self.fidelity_name == "agreement":
+            classes = self.model.classes_
+            predictions = [self.class_names[int(classes[np.argmax(value[leaf][0])])] for _, leaf, _ in leaves]
+        else:
+            predictions = [float(value[leaf][0, 0]) for _, leaf, _ in leaves]
+        return frame({"rule": [r for r, _, _ in leaves], "prediction": predictions, "rows": [n for _, _, n in leaves]})
 
 
 # =================================================================================================
-# public functions
+# the functions
 # =================================================================================================
+@renamed(random_state="seed")
 def partial_dependence(
     model: Any,
     X: Any,
@@ -403,8 +394,8 @@ def partial_dependence(
     percentiles: tuple[float, float] = (0.05, 0.95),
     grid: Any = None,
     max_rows: int | None = None,
-    random_state: int = 0,
-    progress: Progress = None,
+    seed: int | None = 0,
+    progress: bool | Progress = None,
 ) -> PartialDependence:
     """Partial dependence of the model output on one feature or a pair (Friedman 2001).
 
@@ -421,8 +412,8 @@ def partial_dependence(
     features : int, str, or a pair of them
         One feature (a curve) or two (a surface).
     target : int, str or None
-        The class for classifiers (None: the positive class of a binary model; see
-        :func:`nbexplain.tabular.tabular_output`). Must be None for regressions.
+        The class for classifiers: None is the positive class of a binary model, else the class with the
+        highest mean probability. Must be None for regressions.
     feature_names, categorical
         As for :func:`nbexplain.as_table`. Categorical features use their levels as the grid.
     grid_resolution, percentiles
@@ -431,9 +422,12 @@ def partial_dependence(
     grid : 1-D array, or one per feature
         An explicit grid instead.
     max_rows : int, optional
-        Average over a random sample of this many rows (``random_state``) instead of all.
-    progress : callable, optional
-        Called with the fraction done.
+        Average over a random sample of this many rows (drawn with ``seed``) instead of all; the grid
+        and the rug (``values``) still come from every row.
+    seed : int or None
+        The sample's seed (None: fresh randomness). ``random_state`` is its old name.
+    progress : None, bool or callable
+        None: a bar when the work is long; True / False: always / never; a callable gets the fraction done.
 
     Examples
     --------
@@ -443,20 +437,21 @@ def partial_dependence(
     >>> nbx.partial_dependence(gbr, X, ["temp", "hum"], grid_resolution=20).average.shape
     (20, 20)
     """
-    s = _setup(model, X, feature_names, categorical, target, max_rows, random_state)
-    cols = feature_indices(s.table, features, "features", max_count=2)
-    grids = _grids(s, cols, grid, grid_resolution, percentiles)
-    Xs = s.table.values[s.rows]
-    table = _pdp.ice_table(s.model, s.output, Xs, cols, _pdp.grid_points(grids), progress)
-    average = table.mean(axis=0).reshape([len(g) for g in grids])
+    p = problem(model, X, feature_names=feature_names, categorical=categorical, target=target, max_rows=max_rows,
+                seed=seed)
+    cols = feature_indices(p.table, features, "features", max_count=2)
+    grids = feature_grids(p.table, cols, grid, grid_resolution, percentiles)
+    table = ice_table(p.model, p.output, p.sample.values, cols, grid_points(grids),
+                      reporter(progress, "partial dependence"))
     return PartialDependence(
-        features=[s.table.feature_names[c] for c in cols], grid=grids, average=average,
-        individual=table if len(cols) == 1 else None, values=s.table.values[:, cols].copy(),
-        categorical=[bool(s.table.categorical[c]) for c in cols], output_label=s.output.label,
-        target=s.output.target,
+        features=[p.table.feature_names[c] for c in cols], grid=grids,
+        average=table.mean(axis=0).reshape([len(g) for g in grids]), individual=table if len(cols) == 1 else None,
+        values=p.table.values[:, cols].copy(), categorical=[bool(p.table.categorical[c]) for c in cols],
+        output_label=p.output.label, target=p.target, rows=p.rows,
     )
 
 
+@renamed(random_state="seed")
 def ice(
     model: Any,
     X: Any,
@@ -471,8 +466,8 @@ def ice(
     percentiles: tuple[float, float] = (0.05, 0.95),
     grid: Any = None,
     max_rows: int | None = None,
-    random_state: int = 0,
-    progress: Progress = None,
+    seed: int | None = 0,
+    progress: bool | Progress = None,
 ) -> ICE:
     """Individual conditional expectation curves: plain, centred (c-ICE) or derivative (d-ICE).
 
@@ -487,7 +482,7 @@ def ice(
     kind : {"plain", "centred", "derivative"}
         ("centered", "c-ice" and "d-ice" are accepted too.)
     anchor : float, optional
-        The c-ICE anchor.
+        The c-ICE anchor (added to the grid when it is not on it; a level of a categorical feature).
     Other parameters as for :func:`partial_dependence` (one feature).
 
     Examples
@@ -495,31 +490,21 @@ def ice(
     >>> c = nbx.ice(gbr, X, "temp", kind="centred", feature_names=names)
     >>> c.curves[:, 0]            # every curve starts at 0
     >>> d = c.with_kind("derivative")   # same predictions, no new model calls
+    >>> c.partial_dependence()          # their mean, no new model calls either
     """
-    kind = _check_kind(kind)
-    s = _setup(model, X, feature_names, categorical, target, max_rows, random_state)
-    (col,) = feature_indices(s.table, feature, "feature", max_count=1)
-    (g,) = _grids(s, [col], grid, grid_resolution, percentiles)
-    name = s.table.feature_names[col]
-    if anchor is not None:
-        try:
-            anchor = float(anchor)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"anchor must be a number (a value of {name!r}); got {anchor!r}") from exc
-        if not np.isfinite(anchor):
-            raise InputError(f"anchor must be finite; got {anchor!r}")
-        if s.table.categorical[col] and anchor not in set(g.tolist()):
-            raise InputError(f"anchor={anchor!r} is not a level of the categorical feature {name!r}: {g.tolist()[:20]}")
-        if not np.isclose(g, anchor, rtol=1e-12, atol=1e-12).any():
-            g = np.sort(np.append(g, anchor))
-    anchor_value = g[0] if anchor is None else g[_anchor_position(g, anchor)]
-    Xs = s.table.values[s.rows]
-    predictions = _pdp.ice_table(s.model, s.output, Xs, [col], g[:, None], progress)
-    categorical_feature = bool(s.table.categorical[col])
-    curves = _ice_curves(predictions, g, kind, anchor_value, categorical_feature, name)
-    return ICE(feature=name, grid=g, predictions=predictions, curves=curves, kind=kind, anchor=float(anchor_value),
-               rows=s.rows, x=Xs[:, col].copy(), values=s.table.values[:, col].copy(),
-               categorical=categorical_feature, output_label=s.output.label, target=s.output.target)
+    kind = check_kind(kind)
+    p = problem(model, X, feature_names=feature_names, categorical=categorical, target=target, max_rows=max_rows,
+                seed=seed)
+    (col,) = feature_indices(p.table, feature, "feature", max_count=1)
+    name, categorical_feature = p.table.feature_names[col], bool(p.table.categorical[col])
+    sample = p.sample
+    (grid_values,) = feature_grids(p.table, [col], grid, grid_resolution, percentiles)
+    grid_values, anchor_value = anchored_grid(grid_values, anchor, name, categorical_feature)
+    predictions = ice_table(p.model, p.output, sample.values, [col], grid_values[:, None], reporter(progress, "ICE"))
+    return ICE(feature=name, grid=grid_values, predictions=predictions,
+               curves=ice_curves(predictions, grid_values, kind, anchor_value, categorical_feature, name), kind=kind,
+               anchor=anchor_value, rows=p.rows, x=sample.values[:, col].copy(), values=p.table.values[:, col].copy(),
+               categorical=categorical_feature, output_label=p.output.label, target=p.target)
 
 
 def ale(
@@ -531,15 +516,15 @@ def ale(
     target: int | str | None = None,
     feature_names: Sequence[str] | None = None,
     categorical: Any = None,
-    progress: Progress = None,
+    progress: bool | Progress = None,
 ) -> ALE:
     """Accumulated local effects of one feature, or the second-order (interaction) ALE of a pair.
 
     Apley & Zhu (2020): the average *change* of the output across small bins of the feature, over the
     rows that actually fall in each bin, accumulated. Unlike partial dependence it never evaluates the
     model far from the data, so it stays faithful when features are correlated. Estimator as the
-    authors' ``ALEPlot`` (see :mod:`nbexplain.methods.ale`): quantile bins, the curve centred to mean
-    0 over the data; a pair gives the interaction only (both first-order effects removed).
+    authors' ``ALEPlot`` (see :mod:`nbexplain.methods.effects.ale`): quantile bins, the curve centred to
+    mean 0 over the data; a pair gives the interaction only (both first-order effects removed).
     Categorical features take one step per pair of neighbouring levels (in the order of their codes).
 
     Parameters
@@ -558,31 +543,17 @@ def ale(
     >>> nbx.ale(gbr, X, ["temp", "hum"]).effect.shape
     (11, 11)
     """
-    s = _setup(model, X, feature_names, categorical, target)
-    cols = feature_indices(s.table, features, "features", max_count=2)
+    p = problem(model, X, feature_names=feature_names, categorical=categorical, target=target)
+    cols = feature_indices(p.table, features, "features", max_count=2)
     bins = check_int(20 if bins is None and len(cols) == 1 else 10 if bins is None else bins, "bins", 1)
-    t = s.table
-    names = [t.feature_names[c] for c in cols]
-    common = dict(features=names, values=t.values[:, cols].copy(), output_label=s.output.label, target=s.output.target)
-    if len(cols) == 1:
-        col = cols[0]
-        if t.categorical[col]:
-            levels = np.unique(t.values[:, col])
-            if len(levels) < 2:
-                raise InputError(f"{names[0]!r} has a single level ({levels[0]:g}): it has no accumulated local effect")
-            effect, counts = _ale.ale_categorical(s.model, s.output, t.values, col, levels, progress)
-            return ALE(edges=[levels], effect=effect, counts=counts, categorical=True, **common)
-        edges = _ale.quantile_edges(t.values[:, col], bins, names[0])
-        effect, counts = _ale.ale_1d(s.model, s.output, t.values, col, edges, progress)
-        return ALE(edges=[edges], effect=effect, counts=counts, **common)
-    cat = [n for n, c in zip(names, cols, strict=True) if t.categorical[c]]
-    if cat:
-        raise InputError(f"second-order ALE needs numeric features; {cat} categorical (pass categorical=[] to treat them as numbers)")
-    edges = [_ale.quantile_edges(t.values[:, c], bins, n) for c, n in zip(cols, names, strict=True)]
-    effect, counts = _ale.ale_2d(s.model, s.output, t.values, cols, edges, progress)
-    return ALE(edges=edges, effect=effect, counts=counts, **common)
+    edges, effect, counts, categorical_feature = accumulated_local_effects(p.model, p.output, p.table, cols, bins,
+                                                                           reporter(progress, "ALE"))
+    return ALE(features=[p.table.feature_names[c] for c in cols], edges=edges, effect=effect, counts=counts,
+               values=p.table.values[:, cols].copy(), categorical=categorical_feature, output_label=p.output.label,
+               target=p.target)
 
 
+@renamed(random_state="seed")
 def permutation_importance(
     model: Any,
     X: Any,
@@ -590,17 +561,18 @@ def permutation_importance(
     *,
     scoring: str | Callable | None = None,
     n_repeats: int = 5,
-    random_state: Any = 0,
+    seed: int | None = 0,
     target: int | str | None = None,
     feature_names: Sequence[str] | None = None,
-    progress: Progress = None,
+    max_rows: int | None = None,
+    progress: bool | Progress = None,
 ) -> PermutationImportance:
     """Permutation feature importance: how much a score drops when one feature's values are shuffled.
 
     Breiman (2001); as model reliance, Fisher, Rudin & Dominici (2019). Each feature is shuffled
     ``n_repeats`` times; every shuffled copy is predicted in one lazy batch. The permutations are drawn
     as scikit-learn draws them, so the numbers equal ``sklearn.inspection.permutation_importance`` for
-    the same integer ``random_state`` and scoring.
+    the same integer seed (its ``random_state``) and scoring.
 
     Parameters
     ----------
@@ -614,86 +586,36 @@ def permutation_importance(
         gets the regression output, or the (N, n_classes) probabilities of a classifier.
     n_repeats : int
         Shuffles per feature; ``importances`` has one column per repeat (their spread is the ``std``).
+    seed : int or None
+        Seed of the shuffles (and of the ``max_rows`` sample); None: fresh randomness. ``random_state``
+        is its old name.
+    max_rows : int, optional
+        Score a random sample of this many rows (and their ``y``) instead of all.
+    Other parameters as for :func:`partial_dependence`.
 
     Examples
     --------
     >>> imp = nbx.permutation_importance(gbr, X, y, n_repeats=5, feature_names=names)
     >>> imp.ranking[:3]
     ['hr', 'temp', 'workingday']
+    >>> imp.to_frame().head(3)
     """
     n_repeats = check_int(n_repeats, "n_repeats", 1)
-    s = _setup(model, X, feature_names, None, target)
-    regression = s.output.kind == "regression"
-    scoring = _imp.check_scoring(scoring, regression)
-    t = s.table
-    base_scores = s.model.predict(t.values)
-    classes = getattr(s.model.raw, "classes_", None)
-    against = "labels"
-    if y is None:
-        against = "model"
-        y_ref = s.output(s.model, base_scores) if regression else _labels(s, base_scores, classes)
-    else:
-        y_ref = _check_y(y, t.n_rows, regression, scoring, classes, s.output.n_classes)
-    perms = _imp.sklearn_permutations(t.n_rows, n_repeats, random_state)
-    batch = _imp.PermutedBatch(t.values, range(t.n_features), perms)
-    scores = s.model.predict(batch, progress=progress)
-
-    def score(block: np.ndarray) -> float:
-        if callable(scoring):
-            out = s.output(s.model, block) if regression else s.model.to_probabilities(block)
-            return float(scoring(y_ref, out))
-        if regression:
-            return float(_imp.REGRESSION_SCORES[scoring](y_ref, s.output(s.model, block)))
-        if scoring == "accuracy":
-            return _imp._accuracy(y_ref, _labels(s, block, classes))
-        index = _class_index(y_ref, classes)
-        return _imp._neg_log_loss(index, s.model.to_probabilities(block))
-
-    n = t.n_rows
-    baseline = score(base_scores)
-    permuted = np.array([score(scores[b * n:(b + 1) * n]) for b in range(t.n_features * n_repeats)])
-    importances = baseline - permuted.reshape(t.n_features, n_repeats)
-    return PermutationImportance(feature_names=list(t.feature_names), importances=importances, baseline=baseline,
+    p = problem(model, X, feature_names=feature_names, target=target, max_rows=max_rows, seed=seed)
+    regression = p.output.kind == "regression"
+    scoring = check_scoring(scoring, regression)
+    reference = None
+    if y is not None:
+        reference = check_labels(y, p.table.n_rows, regression, model_classes(p.model), p.output.n_classes)[p.rows]
+    perms = sklearn_permutations(len(p.rows), n_repeats, seed)
+    baseline, importances = permutation_importances(p.model, p.output, p.sample.values, reference, scoring, perms,
+                                                    reporter(progress, "permutation importance"))
+    return PermutationImportance(feature_names=list(p.table.feature_names), importances=importances, baseline=baseline,
                                  scoring=scoring if isinstance(scoring, str) else getattr(scoring, "__name__", "custom"),
-                                 against=against)
+                                 against="model" if y is None else "labels", n_rows=len(p.rows))
 
 
-def _labels(s: _Setup, scores: np.ndarray, classes) -> np.ndarray:
-    index = np.argmax(s.model.to_probabilities(scores), axis=1)
-    return np.asarray(classes)[index] if classes is not None else index
-
-
-def _class_index(y: np.ndarray, classes) -> np.ndarray:
-    if classes is None:
-        return y.astype(np.int64)
-    lookup = {c: i for i, c in enumerate(np.asarray(classes).tolist())}
-    return np.array([lookup[v] for v in y.tolist()], dtype=np.int64)
-
-
-def _check_y(y: Any, n: int, regression: bool, scoring, classes, n_classes: int) -> np.ndarray:
-    arr = np.asarray(y)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1 or len(arr) != n:
-        raise InputError(f"y must be 1-D with one value per row of X ({n}); got shape {arr.shape}")
-    if regression or classes is None:
-        try:
-            arr = arr.astype(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"y must be numbers; got dtype {arr.dtype}") from exc
-        if not np.all(np.isfinite(arr)):
-            raise InputError("y has NaN or infinite values")
-    if not regression:
-        if classes is not None:
-            unknown = sorted(set(arr.tolist()) - set(np.asarray(classes).tolist()))
-            if unknown:
-                raise InputError(f"y has labels {unknown[:10]} that are not among the model's classes "
-                                 f"{np.asarray(classes).tolist()[:20]}")
-        elif np.any(arr != np.round(arr)) or arr.min() < 0 or arr.max() >= n_classes:
-            raise InputError(f"y must hold class indices 0..{n_classes - 1} for this classifier")
-    return arr
-
-
+@renamed(random_state="seed")
 def global_surrogate(
     model: Any,
     X: Any,
@@ -704,8 +626,8 @@ def global_surrogate(
     target: int | str | None = None,
     feature_names: Sequence[str] | None = None,
     X_test: Any = None,
-    random_state: int = 0,
-    progress: Progress = None,
+    seed: int | None = 0,
+    progress: bool | Progress = None,
 ) -> GlobalSurrogate:
     """Fit an interpretable model to the black box's predictions and report its fidelity.
 
@@ -722,55 +644,40 @@ def global_surrogate(
         features (lasso path, then least squares on the chosen features).
     X_test : array, optional
         Held-out rows on which to report fidelity too (``test_fidelity``).
-    progress : callable, optional
-        Called with the fraction done while the model predicts ``X``.
+    seed : int or None
+        The tree's seed (ties between equally good splits); ``random_state`` is its old name.
+    progress : None, bool or callable
+        Progress of predicting ``X``, as for :func:`partial_dependence`.
 
     Examples
     --------
     >>> sur = nbx.global_surrogate(gbr, X, kind="tree", max_depth=3, feature_names=names)
     >>> print(sur.rules)
-    >>> sur.fidelity_name, round(sur.fidelity, 2)
-    ('R2', 0.81)
+    >>> print(sur.summary())
+    Global surrogate (decision tree of depth ≤ 3) of the model's prediction: R² = 0.812
     """
-    kind = _sur.check_kind(kind)
+    kind = distil.check_kind(kind)
     max_depth = check_int(max_depth, "max_depth", 1)
     n_terms = check_int(n_terms, "n_terms", 1)
-    s = _setup(model, X, feature_names, None, target)
-    t = s.table
-    test = None
-    if X_test is not None:
-        test = as_table(X_test, t.feature_names, name="X_test")
-    classification = s.output.kind == "probability"
-
-    def black_box(values: np.ndarray, progress: Progress = None) -> np.ndarray:
-        scores = s.model.predict(values, progress=progress)
-        if classification and kind == "tree":
-            return np.argmax(s.model.to_probabilities(scores), axis=1)
-        return s.output(s.model, scores)
-
-    y = black_box(t.values, progress)
-    coefficients = intercept = None
-    if kind == "tree":
-        surrogate = _sur.fit_tree(t.values, y, classification, max_depth, random_state)
-    else:
-        surrogate = _sur.SparseLinear(n_terms).fit(t.values, y)
-        coefficients, intercept = surrogate.coef_.copy(), surrogate.intercept_
-
-    def fidelity(values: np.ndarray, reference: np.ndarray) -> float:
-        pred = surrogate.predict(values)
-        if classification and kind == "tree":
-            return float(np.mean(pred == reference))
-        return float(_imp._r2(reference, pred))
-
-    class_names = None
-    if classification:
-        class_names = [s.model.class_name(i) for i in range(s.output.n_classes)]
+    p = problem(model, X, feature_names=feature_names, target=target, seed=seed)
+    values = p.table.values
+    test = None if X_test is None else as_table(X_test, p.table.feature_names, name="X_test")
+    classifier = p.output.kind == "probability"
+    classify = classifier and kind == "tree"  # a tree of a classifier learns its classes; else one number per row
+    y = distil.black_box(p.model, p.output, values, classify, reporter(progress, "global surrogate"))
+    surrogate = distil.fit(kind, values, y, classify, max_depth, n_terms, seed)
+    test_fidelity = None
+    if test is not None:
+        reference = distil.black_box(p.model, p.output, test.values, classify)
+        test_fidelity = distil.fidelity(surrogate, test.values, reference, classify)
+    linear = kind == "linear"
     return GlobalSurrogate(
-        kind=kind, model=surrogate, feature_names=list(t.feature_names), fidelity=fidelity(t.values, y),
-        fidelity_name="agreement" if classification and kind == "tree" else "R2",
-        test_fidelity=None if test is None else fidelity(test.values, black_box(test.values)),
-        output_label="predicted class" if classification and kind == "tree" else s.output.label,
-        class_names=class_names, coefficients=coefficients, intercept=intercept,
+        kind=kind, model=surrogate, feature_names=list(p.table.feature_names),
+        fidelity=distil.fidelity(surrogate, values, y, classify), fidelity_name="agreement" if classify else "R2",
+        test_fidelity=test_fidelity, output_label="predicted class" if classify else p.output.label,
+        class_names=[p.model.class_name(i) for i in range(p.output.n_classes)] if classifier else None,
+        coefficients=surrogate.coef_.copy() if linear else None, intercept=surrogate.intercept_ if linear else None,
+        max_depth=None if linear else max_depth, n_terms=n_terms if linear else None,
     )
 
 

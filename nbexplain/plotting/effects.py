@@ -1,20 +1,19 @@
-"""Static matplotlib drawings of the feature-effect results (imported lazily by their ``.plot``)."""
+"""Static matplotlib drawings of the feature-effect results (their ``.plot`` calls these).
+
+Feature names, class names and output labels are user text: they go through
+:func:`~nbexplain.plotting.figure.plain_text`, so "income from $5k to $10k" is drawn as written.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from .figure import axes, plain_text
+
 LINE = "#1f77b4"
 MEAN = "#d62728"
 RUG_MAX = 2000
-
-
-def _axes(ax, figsize=(5, 3.6)):
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
+KIND_TITLES = {"plain": "ICE", "centred": "centred ICE (c-ICE)", "derivative": "derivative ICE (d-ICE)"}
 
 
 def rug(ax, values: np.ndarray, color: str = "k") -> None:
@@ -26,54 +25,51 @@ def rug(ax, values: np.ndarray, color: str = "k") -> None:
             transform=ax.get_xaxis_transform(), clip_on=False)
 
 
-def _bars(ax, levels, heights, label, color=LINE):
+def _bars(ax, levels, heights, label, color=LINE) -> None:
     positions = np.arange(len(levels))
     ax.bar(positions, heights, color=color, alpha=0.8, label=label)
     ax.set_xticks(positions, [f"{v:g}" for v in levels])
     ax.axhline(0, color="k", lw=0.6)
-    return positions
 
 
-def _surface(ax, x, y, z, xlabel, ylabel, zlabel, values, cmap="viridis"):
+def _surface(ax, x, y, z, features, zlabel, values, cmap="viridis") -> None:
     mesh = ax.pcolormesh(x, y, z.T, shading="gouraud" if z.shape == (len(x), len(y)) else "auto", cmap=cmap)
-    ax.figure.colorbar(mesh, ax=ax, label=zlabel)
+    ax.figure.colorbar(mesh, ax=ax, label=plain_text(zlabel))
     if values is not None and len(values):
         sample = values if len(values) <= RUG_MAX else values[np.random.default_rng(0).choice(len(values), RUG_MAX, replace=False)]
         ax.scatter(sample[:, 0], sample[:, 1], s=2, c="w", alpha=0.35, linewidths=0)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    return ax
+    ax.set_xlabel(plain_text(features[0]))
+    ax.set_ylabel(plain_text(features[1]))
 
 
 def plot_partial_dependence(result, ax=None, ice_lines: int = 100):
-    ax = _axes(ax)
+    """A :class:`~nbexplain.PartialDependence`: curve and ICE lines, bars (categorical) or a heatmap (a pair)."""
+    ax = axes(ax, (5, 3.6))
+    first = plain_text(result.features[0])
     if len(result.features) == 2:
-        _surface(ax, result.grid[0], result.grid[1], result.average, result.features[0], result.features[1],
+        _surface(ax, result.grid[0], result.grid[1], result.average, result.features,
                  f"partial dependence of {result.output_label}", result.values)
-        ax.set_title(f"2-D partial dependence: {result.features[0]} × {result.features[1]}", fontsize=9)
+        ax.set_title(f"2-D partial dependence: {first} × {plain_text(result.features[1])}", fontsize=9)
         return ax
     grid = result.grid[0]
     if result.categorical[0]:
-        positions = _bars(ax, grid, result.average, "partial dependence")
+        _bars(ax, grid, result.average, "partial dependence")
         ax.set_ylim(min(0, result.average.min()) * 1.05, max(0, result.average.max()) * 1.05 or 1)
-        del positions
     else:
         if result.individual is not None and ice_lines:
             rows = np.random.default_rng(0).permutation(len(result.individual))[:ice_lines]
             ax.plot(grid, result.individual[rows].T, color=LINE, alpha=0.15, lw=0.7)
         ax.plot(grid, result.average, color=MEAN, lw=2.2, label="partial dependence")
         rug(ax, result.values[:, 0])
-    ax.set_xlabel(result.features[0])
-    ax.set_ylabel(result.output_label)
-    ax.set_title(f"Partial dependence on {result.features[0]}", fontsize=9)
+    ax.set_xlabel(first)
+    ax.set_ylabel(plain_text(result.output_label))
+    ax.set_title(f"Partial dependence on {first}", fontsize=9)
     return ax
 
 
-KIND_TITLES = {"plain": "ICE", "centred": "centred ICE (c-ICE)", "derivative": "derivative ICE (d-ICE)"}
-
-
 def plot_ice(result, ax=None, max_lines: int = 200):
-    ax = _axes(ax)
+    """An :class:`~nbexplain.ICE`: a sample of the curves, their mean (and ± sd for d-ICE), a rug."""
+    ax = axes(ax, (5, 3.6))
     grid = result.grid
     rows = np.random.default_rng(0).permutation(len(result.curves))[:max_lines]
     x = np.arange(len(grid)) if result.categorical else grid
@@ -92,21 +88,24 @@ def plot_ice(result, ax=None, max_lines: int = 200):
     if result.kind == "centred":
         ax.axvline(result.anchor if not result.categorical else int(np.searchsorted(grid, result.anchor)),
                    color="k", lw=0.6, ls=":")
-    ylabel = {"plain": result.output_label, "centred": f"{result.output_label} − value at {result.anchor:g}",
-              "derivative": f"d {result.output_label} / d {result.feature}"}[result.kind]
-    ax.set_xlabel(result.feature)
+    feature, output = plain_text(result.feature), plain_text(result.output_label)
+    ylabel = {"plain": output, "centred": f"{output} − value at {result.anchor:g}",
+              "derivative": f"d {output} / d {feature}"}[result.kind]
+    ax.set_xlabel(feature)
     ax.set_ylabel(ylabel)
-    ax.set_title(f"{KIND_TITLES[result.kind]} of {result.feature} ({len(result.curves)} rows)", fontsize=9)
+    ax.set_title(f"{KIND_TITLES[result.kind]} of {feature} ({len(result.curves)} rows)", fontsize=9)
     ax.legend(loc="best", fontsize=8)
     return ax
 
 
 def plot_ale(result, ax=None):
-    ax = _axes(ax)
+    """An :class:`~nbexplain.ALE`: the curve with a rug, bars (categorical) or a heatmap (a pair)."""
+    ax = axes(ax, (5, 3.6))
+    first = plain_text(result.features[0])
     if result.order == 2:
-        _surface(ax, result.edges[0], result.edges[1], result.effect, result.features[0], result.features[1],
+        _surface(ax, result.edges[0], result.edges[1], result.effect, result.features,
                  f"2nd-order ALE of {result.output_label}", result.values, cmap="RdBu_r")
-        ax.set_title(f"2-D ALE (interaction only): {result.features[0]} × {result.features[1]}", fontsize=9)
+        ax.set_title(f"2-D ALE (interaction only): {first} × {plain_text(result.features[1])}", fontsize=9)
         return ax
     if result.categorical:
         _bars(ax, result.edges[0], result.effect, "ALE")
@@ -114,42 +113,49 @@ def plot_ale(result, ax=None):
         ax.plot(result.edges[0], result.effect, color=MEAN, lw=2.2, marker="o", markersize=3, label="ALE")
         ax.axhline(0, color="k", lw=0.6)
         rug(ax, result.values[:, 0])
-    ax.set_xlabel(result.features[0])
-    ax.set_ylabel(f"ALE of {result.output_label}")
-    ax.set_title(f"Accumulated local effect of {result.features[0]}", fontsize=9)
+    ax.set_xlabel(first)
+    ax.set_ylabel(f"ALE of {plain_text(result.output_label)}")
+    ax.set_title(f"Accumulated local effect of {first}", fontsize=9)
     return ax
 
 
 def plot_importance(result, ax=None):
+    """A :class:`~nbexplain.PermutationImportance`: bars of the mean drop, ± 1 sd, most important on top."""
     n = len(result.feature_names)
-    ax = _axes(ax, figsize=(5, 0.9 + 0.28 * n))
+    ax = axes(ax, (5, 0.9 + 0.28 * n))
     order = np.argsort(result.mean, kind="stable")  # least important at the bottom
     ax.barh(np.arange(n), result.mean[order], xerr=result.std[order], color=LINE, alpha=0.85,
             error_kw={"elinewidth": 0.8, "capsize": 2})
-    ax.set_yticks(np.arange(n), [result.feature_names[i] for i in order])
+    ax.set_yticks(np.arange(n), [plain_text(result.feature_names[i]) for i in order])
     ax.axvline(0, color="k", lw=0.6)
-    ref = "its own predictions" if result.against == "model" else "the labels"
-    ax.set_xlabel(f"drop in {result.scoring} (vs {ref}) when shuffled")
+    reference = "its own predictions" if result.against == "model" else "the labels"
+    ax.set_xlabel(f"drop in {plain_text(result.scoring)} (vs {reference}) when shuffled")
     ax.set_title("Permutation importance (mean ± sd over repeats)", fontsize=9)
     return ax
 
 
 def plot_surrogate(result, ax=None):
-    ax = _axes(ax, figsize=(7, 4.5))
+    """A :class:`~nbexplain.GlobalSurrogate`: the tree, or the linear coefficients; the fidelity as title."""
+    ax = axes(ax, (7, 4.5))
     title = f"Global surrogate ({result.kind}): {result.fidelity_name} = {result.fidelity:.3f}"
     if result.test_fidelity is not None:
         title += f" (held out {result.test_fidelity:.3f})"
     if result.kind == "tree":
         from sklearn.tree import plot_tree
 
-        plot_tree(result.model, feature_names=list(result.feature_names), ax=ax, filled=True, impurity=False,
-                  class_names=result.class_names, fontsize=7, proportion=True, precision=2)
+        class_names = None  # the tree learnt class indices; name the ones it has, in its order
+        if result.class_names is not None and hasattr(result.model, "classes_"):
+            class_names = [plain_text(result.class_names[int(c)]) for c in result.model.classes_]
+        plot_tree(result.model, feature_names=[plain_text(n) for n in result.feature_names], ax=ax, filled=True,
+                  impurity=False, class_names=class_names, fontsize=7, proportion=True, precision=2)
     else:
         terms = result.terms()
-        names = [t[0] for t in terms][::-1]
         ax.barh(np.arange(len(terms)), [t[1] for t in terms][::-1], color=LINE)
-        ax.set_yticks(np.arange(len(terms)), names)
+        ax.set_yticks(np.arange(len(terms)), [plain_text(t[0]) for t in terms][::-1])
         ax.axvline(0, color="k", lw=0.6)
-        ax.set_xlabel(f"coefficient (change of {result.output_label} per unit)")
+        ax.set_xlabel(f"coefficient (change of {plain_text(result.output_label)} per unit)")
     ax.set_title(title, fontsize=9)
     return ax
+
+
+__all__ = ["plot_ale", "plot_ice", "plot_importance", "plot_partial_dependence", "plot_surrogate", "rug"]

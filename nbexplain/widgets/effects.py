@@ -5,17 +5,23 @@ What travels: the ICE table of the chosen feature (rows x grid, float32) and its
 the view switches between PDP, ICE, c-ICE (any grid anchor) and d-ICE from that table alone, without a
 kernel round trip (and still does in a static HTML export). Choosing another feature, a pair, a target
 class or a surrogate is a request answered by the kernel (:mod:`.base` transport: ids, progress,
-stale-result suppression, errors shown in the widget).
+stale-result suppression, errors shown in the widget). Every number comes from the front door
+:mod:`nbexplain.explain.effects`; ``result.widget(**options)`` opens this view on any of its results.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+import warnings
+from dataclasses import replace
+from typing import Any, ClassVar
 
 import numpy as np
 import traitlets
 
-from .._validation import check_int
+from .._deprecation import REMOVED_IN, renamed
+from .._registry import shows
+from .._validation import check_choice, check_int, check_keywords, check_seed
 from ..adapters.outputs import tabular_output
 from ..errors import InputError
 from ..explain.effects import (
@@ -30,12 +36,7 @@ from ..explain.effects import (
     partial_dependence,
     permutation_importance,
 )
-from ..inputs.tables import (
-    as_table,
-    feature_index,
-    sample_rows,
-    tabular_model,
-)
+from ..inputs.tables import as_table, feature_index, sample_rows, tabular_model
 from . import assets
 from .base import DIRECT, ExplainerWidget, RequestContext, handles
 from .codec import array_serialization
@@ -44,10 +45,18 @@ KINDS = ("pdp", "ice", "centred", "derivative", "ale")
 PAIR_KINDS = ("pdp", "ale")
 RUG_MAX = 5000
 KIND_OF_ICE = {"ice": "plain", "centred": "centred", "derivative": "derivative", "pdp": "plain"}
+VIEW_KIND = {"plain": "ice", "centred": "centred", "derivative": "derivative"}
+#: keywords the widget passes to its traits (everything else is an argument above, or a typo)
+TRAIT_OPTIONS = ("interactive", "plot_width", "plot_height", "layout")
 
 
 def _array(**kw):
     return traitlets.Any(None, **kw).tag(sync=True, **array_serialization)
+
+
+def _rug(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64).ravel()
+    return (values if len(values) <= RUG_MAX else values[sample_rows(len(values), RUG_MAX, 0)]).astype(np.float32)
 
 
 class FeatureEffects(ExplainerWidget):
@@ -64,7 +73,7 @@ class FeatureEffects(ExplainerWidget):
     ----------
     model : estimator, torch module, callable or Model
     X : (N, F) array or DataFrame
-        The data; effects average over a sample of ``max_rows`` rows, ALE and importance use all rows.
+        The data; effects average over a sample of ``max_rows`` rows, ALE and the surrogate use all rows.
     y : array, optional
         Labels for the importance; without them the importance is the model's reliance on each
         feature (the drop in fidelity to its own predictions).
@@ -83,6 +92,8 @@ class FeatureEffects(ExplainerWidget):
         Rows (a random sample) the importance is computed on; None for all.
     surrogate : {"tree", "linear"}; max_depth, n_terms : int
         The surrogate shown first.
+    seed : int or None
+        Seed of the row samples, the shuffles and the tree (``random_state`` is its old name).
 
     Examples
     --------
@@ -90,10 +101,12 @@ class FeatureEffects(ExplainerWidget):
     >>> fe.feature = "temp"; fe.kind = "centred"
     >>> fe.pair = "hum"                       # 2-D partial dependence of temp x hum
     >>> fe.result                             # the ICE / PartialDependence / ALE shown now
+    >>> nbx.ice(gbr, X, "temp").widget()      # any effect result opens this view
     """
 
     _esm = assets.view_esm("effects")
     _css = assets.view_css("effects")
+    _view_writes: ClassVar[frozenset[str]] = frozenset({"kind", "anchor_index", "pair", "highlighted"})
 
     feature_names = traitlets.List([]).tag(sync=True)
     categorical = traitlets.List([]).tag(sync=True)
@@ -124,29 +137,33 @@ class FeatureEffects(ExplainerWidget):
     surface_y = _array()
     surface_features = traitlets.List([]).tag(sync=True)  # [i, j, kind] the surface shows
 
-    surrogate = traitlets.Dict({}).tag(sync=True)  # {kind, fidelity, fidelity_name, text, terms, max_depth, n_terms}
+    # {kind, fidelity, fidelity_name, text, terms, max_depth, n_terms, output_label, summary, quality}
+    surrogate = traitlets.Dict({}).tag(sync=True)
     interactive = traitlets.Bool(True).tag(sync=True)
     plot_width = traitlets.Int(520, min=200).tag(sync=True)
     plot_height = traitlets.Int(320, min=150).tag(sync=True)
 
+    @renamed(random_state="seed")
     def __init__(self, model: Any, X: Any, y: Any = None, *, feature_names: Any = None, categorical: Any = None,
                  target: Any = None, feature: Any = None, kind: str = "pdp", grid_resolution: int = 50,
                  ale_bins: int = 20, pair_resolution: int = 20, max_rows: int = 500, n_repeats: int = 5,
-                 importance_rows: int | None = 2000,
-                 surrogate: str = "tree", max_depth: int = 3, n_terms: int = 5, random_state: int = 0,
-                 **kwargs: Any):
-        if kind not in KINDS:
-            raise InputError(f"kind={kind!r} is not valid: expected one of {list(KINDS)}")
+                 importance_rows: int | None = 2000, surrogate: str = "tree", max_depth: int = 3, n_terms: int = 5,
+                 seed: int | None = 0, **kwargs: Any):
+        parameters = [p for p in inspect.signature(FeatureEffects.__init__).parameters if p not in ("self", "kwargs")]
+        check_keywords(kwargs, [*parameters, *TRAIT_OPTIONS], "FeatureEffects()")  # typos named, never ignored
+        kind = check_choice(kind, "kind", KINDS)
         self.grid_resolution = check_int(grid_resolution, "grid_resolution", 2)
         self.ale_bins = check_int(ale_bins, "ale_bins", 1)
         self.pair_resolution = check_int(pair_resolution, "pair_resolution", 2)
+        self.max_rows = check_int(max_rows, "max_rows", 1)
         self.n_repeats = check_int(n_repeats, "n_repeats", 1)
+        self.importance_rows = None if importance_rows is None else check_int(importance_rows, "importance_rows", 1)
         self.max_depth = check_int(max_depth, "max_depth", 1)
         self.n_terms = check_int(n_terms, "n_terms", 1)
-        self.random_state = random_state
+        self.seed = check_seed(seed)
         self._y = None if y is None else np.asarray(y)
         self._table = None if X is None else as_table(X, feature_names, categorical=categorical)
-        self._model = None if model is None else tabular_model(model, self._table)
+        self._model = None if model is None or self._table is None else tabular_model(model, self._table)
         self._cache: dict = {}
         self._ice: ICE | None = None
         self._ale: ALE | None = None
@@ -154,19 +171,17 @@ class FeatureEffects(ExplainerWidget):
         self._surrogate: GlobalSurrogate | None = None
         self._surface_result: PartialDependence | ALE | None = None
         super().__init__(**kwargs)
-        if self._model is None or self._table is None:
+        if self._model is None:
             return
         t = self._table
-        self._rows = sample_rows(t.n_rows, check_int(max_rows, "max_rows", 1), random_state)
-        self._importance_rows = sample_rows(t.n_rows, importance_rows, random_state + 1)
+        self._rows = sample_rows(t.n_rows, self.max_rows, self.seed)  # the rows of the ICE table and 2-D PDP
+        self._sample = t.take(self._rows)
         if self._y is not None and len(self._y) != t.n_rows:
             raise InputError(f"y must have one value per row of X ({t.n_rows}); got {len(self._y)}")
         output = tabular_output(self._model, t, target)
         with self._applying():
             self.feature_names = list(t.feature_names)
             self.categorical = [bool(c) for c in t.categorical]
-            self.row_ids = self._rows.astype(np.int32)
-            self.row_values = t.values[self._rows].astype(np.float32)
             self.kind = kind
             if output.kind == "probability":
                 self.classes = [{"index": i, "name": self._model.class_name(i)} for i in range(output.n_classes)]
@@ -176,110 +191,116 @@ class FeatureEffects(ExplainerWidget):
         self._show_feature(first, DIRECT)
         self._fit_surrogate(surrogate, self.max_depth, self.n_terms, DIRECT)
 
-    # -- computing --------------------------------------------------------------------------------
+    # -- computing (every number from the front door) ------------------------------------------------
     def _target_arg(self) -> int | None:
         return self.target if self.classes else None
 
     def _compute_importance(self, ctx: RequestContext) -> None:
-        rows = self._importance_rows
-        imp = permutation_importance(self._model, self._table.take(rows), None if self._y is None else self._y[rows],
-                                     n_repeats=self.n_repeats,
-                                     random_state=self.random_state, target=self._target_arg(), progress=ctx.progress)
-        ref = "its own predictions" if imp.against == "model" else "the labels"
+        imp = permutation_importance(self._model, self._table, self._y, n_repeats=self.n_repeats, seed=self.seed,
+                                     target=self._target_arg(), max_rows=self.importance_rows, progress=ctx.progress)
         with self._applying(ctx):
-            self._importance = imp
-            self.importance = imp.mean.astype(np.float64)
-            self.importance_std = imp.std.astype(np.float64)
-            self.importance_label = (f"drop in {imp.scoring} vs {ref} when shuffled "
-                                     f"({self.n_repeats} repeats, {len(rows)} rows)")
+            self._put_importance(imp)
 
     def _show_feature(self, j: int, ctx: RequestContext, anchor: float | None = None) -> None:
         t = self._table
         key = ("feature", j, self.target, anchor)
         if key not in self._cache:
-            def half(f: float) -> None:
-                ctx.progress(0.8 * f)
-
-            curves = ice(self._model, t.values[self._rows], j, feature_names=t.feature_names,
-                         categorical=t.categorical, target=self._target_arg(), grid_resolution=self.grid_resolution,
-                         grid=self._grid_for(j, anchor), progress=half)
-            curves = ICE(**{**curves.__dict__, "rows": self._rows, "values": t.values[:, j].copy()})
+            curves = ice(self._model, self._sample, j, anchor=anchor, target=self._target_arg(),
+                         grid_resolution=self.grid_resolution, progress=lambda f: ctx.progress(0.8 * f))
+            curves = self._of_every_row(curves, [j])
             effect = ale(self._model, t, j, bins=self.ale_bins, target=self._target_arg(),
                          progress=lambda f: ctx.progress(0.8 + 0.2 * f))
             self._cache = {k: v for k, v in self._cache.items() if k[0] != "feature"}  # keep one feature
             self._cache[key] = (curves, effect)
         curves, effect = self._cache[key]
-        column = t.values[:, j]
-        rug = column if len(column) <= RUG_MAX else column[sample_rows(len(column), RUG_MAX, 0)]
         with self._applying(ctx):
-            self._ice, self._ale = curves, effect
-            self.output_label = curves.output_label
+            self._put_ice(curves, row_values=t.values[curves.rows])
+            self._put_ale(effect)
             self.feature = j
-            self.grid = curves.grid.astype(np.float64)
-            self.ice_table = curves.predictions.astype(np.float32)
-            self.row_x = curves.x.astype(np.float64)
-            self.rug = rug.astype(np.float32)
-            self.ale_x = effect.edges[0].astype(np.float64)
-            self.ale_y = effect.effect.astype(np.float32)
-            self.anchor_index = 0 if anchor is None else int(np.argmin(np.abs(curves.grid - anchor)))
             self.highlighted = -1
             if self.kind == "derivative" and t.categorical[j]:
                 self.kind = "ice"
 
-    def _grid_for(self, j: int, anchor: float | None):
-        if anchor is None:
-            return None
-        from ..methods.effects.pdp import default_grid
-
-        t = self._table
-        g = default_grid(t.values[:, j], categorical=bool(t.categorical[j]), grid_resolution=self.grid_resolution)
-        return np.sort(np.unique(np.append(g, anchor)))
-
     def _show_pair(self, j: int, k: int, kind: str, ctx: RequestContext) -> None:
-        if kind not in PAIR_KINDS:
-            raise InputError(f"pair_kind={kind!r} is not valid: expected one of {list(PAIR_KINDS)}")
+        kind = check_choice(kind, "pair_kind", PAIR_KINDS)
         t = self._table
         if j == k:
             raise InputError(f"pair must be another feature than {t.feature_names[j]!r}")
         key = ("pair", j, k, kind, self.target)
         if key not in self._cache:
             if kind == "pdp":
-                result = partial_dependence(self._model, t.values[self._rows], [j, k], feature_names=t.feature_names,
-                                            categorical=t.categorical, target=self._target_arg(),
+                result = partial_dependence(self._model, self._sample, [j, k], target=self._target_arg(),
                                             grid_resolution=self.pair_resolution, progress=ctx.progress)
-                result = PartialDependence(**{**result.__dict__, "values": t.values[:, [j, k]].copy()})
+                result = self._of_every_row(result, [j, k])
             else:
-                cat = [t.feature_names[c] for c in (j, k) if t.categorical[c]]
-                if cat:
-                    raise InputError(f"2-D ALE needs numeric features; {cat} categorical: use the 2-D PDP")
+                categorical = [t.feature_names[c] for c in (j, k) if t.categorical[c]]
+                if categorical:
+                    raise InputError(f"2-D ALE needs numeric features; {categorical} categorical: use the 2-D PDP")
                 result = ale(self._model, t, [j, k], bins=max(2, self.pair_resolution // 2),
                              target=self._target_arg(), progress=ctx.progress)
             self._cache = {kk: v for kk, v in self._cache.items() if kk[0] != "pair" or len(self._cache) < 8}
             self._cache[key] = result
-        result = self._cache[key]
         with self._applying(ctx):
-            self._surface_result = result
-            self.pair, self.pair_kind = k, kind
-            if kind == "pdp":
-                self.surface_x, self.surface_y = result.grid[0], result.grid[1]
-                self.surface = result.average.astype(np.float32)
-            else:
-                self.surface_x, self.surface_y = result.edges[0], result.edges[1]
-                self.surface = result.effect.astype(np.float32)
-            self.surface_features = [j, k, kind]
+            self._put_surface(self._cache[key], j, k)
 
     def _fit_surrogate(self, kind: str, max_depth: int, n_terms: int, ctx: RequestContext) -> None:
-        max_depth = check_int(max_depth, "max_depth", 1)
-        n_terms = check_int(n_terms, "n_terms", 1)
-        sur = global_surrogate(self._model, self._table, kind=kind, max_depth=max_depth, n_terms=n_terms,
-                               target=self._target_arg(), random_state=self.random_state, progress=ctx.progress)
+        sur = global_surrogate(self._model, self._table, kind=kind, max_depth=check_int(max_depth, "max_depth", 1),
+                               n_terms=check_int(n_terms, "n_terms", 1), target=self._target_arg(), seed=self.seed,
+                               progress=ctx.progress)
         with self._applying(ctx):
-            self._surrogate = sur
-            self.surrogate = {
-                "kind": sur.kind, "fidelity": sur.fidelity, "fidelity_name": sur.fidelity_name,
-                "text": sur.rules, "terms": [{"name": n, "coef": c} for n, c in sur.terms()],
-                "max_depth": max_depth, "n_terms": n_terms, "output_label": sur.output_label,
-            }
+            self._put_surrogate(sur, max_depth, n_terms)
+
+    def _of_every_row(self, result: ICE | PartialDependence, columns: list[int]) -> ICE | PartialDependence:
+        """A result computed on the sampled rows, told which rows of X they are (and given every row's rug)."""
+        values = self._table.values[:, columns[0] if isinstance(result, ICE) else columns].copy()
+        return replace(result, rows=self._rows, values=values)
+
+    # -- results into traits (live and static views alike; inside ``_applying``) ---------------------
+    def _put_ice(self, result: ICE, row_values: np.ndarray | None = None) -> None:
+        self._ice = result
+        self.grid = result.grid.astype(np.float64)
+        self.ice_table = result.predictions.astype(np.float32)
+        self.row_ids = np.asarray(result.rows, dtype=np.int32)
+        self.row_values = np.asarray(result.x[:, None] if row_values is None else row_values, dtype=np.float32)
+        self.row_x = np.asarray(result.x, dtype=np.float64)
+        self.rug = _rug(result.values)
+        self.output_label = result.output_label
+        self.anchor_index = int(np.argmin(np.abs(result.grid - result.anchor)))
+
+    def _put_ale(self, result: ALE) -> None:
+        self._ale = result
+        self.ale_x = result.edges[0].astype(np.float64)
+        self.ale_y = result.effect.astype(np.float32)
+
+    def _put_surface(self, result: PartialDependence | ALE, j: int, k: int) -> None:
+        self._surface_result = result
+        kind = "pdp" if isinstance(result, PartialDependence) else "ale"
+        self.surface_x, self.surface_y = result.grid if kind == "pdp" else result.edges
+        self.surface = (result.average if kind == "pdp" else result.effect).astype(np.float32)
+        self.pair, self.pair_kind = k, kind
+        self.surface_features = [j, k, kind]
+        self.output_label = result.output_label
+
+    def _put_importance(self, result: PermutationImportance) -> None:
+        self._importance = result
+        self.importance = result.mean.astype(np.float64)
+        self.importance_std = result.std.astype(np.float64)
+        self.importance_label = "; ".join(result.quality())
+
+    def _put_surrogate(self, result: GlobalSurrogate, max_depth: int | None = None, n_terms: int | None = None) -> None:
+        self._surrogate = result
+        self.surrogate = {
+            "kind": result.kind, "fidelity": result.fidelity, "fidelity_name": result.fidelity_name,
+            "text": result.rules, "terms": [{"name": n, "coef": c} for n, c in result.terms()],
+            "max_depth": result.max_depth or max_depth or self.max_depth,
+            "n_terms": result.n_terms or n_terms or self.n_terms,
+            "output_label": result.output_label, "summary": result.summary(), "quality": result.quality(),
+        }
+
+    def _put_names(self, names: list[str], categorical: list[bool], feature: int = 0) -> None:
+        self.feature_names = list(names)
+        self.categorical = [bool(c) for c in categorical]
+        self.feature = feature
 
     # -- requests from the view -----------------------------------------------------------------
     @handles("feature")
@@ -338,7 +359,7 @@ class FeatureEffects(ExplainerWidget):
         if self._model is None or self._table is None:
             raise InputError("this view was made from a result without a model; pass model= and X= to explore")
 
-    # -- changes made from Python -----------------------------------------------------------------
+    # -- changes made from Python (or written by the view) ---------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
         # features may be given by name from Python: fe.feature = "temp"; fe.pair = "hum" / None
         if name in ("feature", "pair") and getattr(self, "_table", None) is not None and not isinstance(value, bool):
@@ -353,6 +374,19 @@ class FeatureEffects(ExplainerWidget):
         if self._is_applying or self._model is None or self._ice is None:
             return
         name = change["name"]
+        if name == "anchor_index":
+            if not 0 <= self.anchor_index < len(self._ice.grid):
+                with self._applying():
+                    self.anchor_index = change["old"]
+                raise InputError(f"anchor_index={change['new']} is out of range: the grid has "
+                                 f"{len(self._ice.grid)} values")
+            return
+        if name in ("pair", "pair_kind") and self.pair < 0:
+            return
+        request = {"feature": ("feature", {"feature": self.feature}), "target": ("target", {"target": self.target})}.get(
+            name, ("pair", {"feature": self.feature, "pair": self.pair, "kind": self.pair_kind}))
+        if self._compute_or_queue(*request):  # written by the view: the worker computes
+            return
         with self._compute_lock:
             try:
                 if name == "feature":
@@ -360,19 +394,15 @@ class FeatureEffects(ExplainerWidget):
                     if self.pair >= 0:
                         with self._applying():
                             self.pair = -1
-                elif name in ("pair", "pair_kind") and self.pair >= 0:
-                    self._show_pair(self.feature, self.pair, self.pair_kind, DIRECT)
                 elif name == "target":
                     self._set_target(self.target, DIRECT)
-                elif name == "anchor_index" and not 0 <= self.anchor_index < len(self._ice.grid):
-                    raise InputError(f"anchor_index={self.anchor_index} is out of range: the grid has {len(self._ice.grid)} values")
+                else:
+                    self._show_pair(self.feature, self.pair, self.pair_kind, DIRECT)
             except Exception:
                 with self._applying():  # keep the traits true to what is shown
                     self.feature = feature_index(self._table, self._ice.feature)
-                    if name == "anchor_index":
-                        self.anchor_index = 0
-                    elif name == "target":
-                        self.target = self._ice.target
+                    if name == "target":
+                        self.target = change["old"]
                     elif name in ("pair", "pair_kind"):
                         shown = self.surface_features
                         self.pair = shown[1] if shown and self.pair >= 0 and shown[0] == self.feature else -1
@@ -381,17 +411,14 @@ class FeatureEffects(ExplainerWidget):
 
     def set_anchor(self, value: float) -> None:
         """Anchor the centred ICE at ``value`` of the feature (added to the grid when it is not on it)."""
-        try:
-            value = float(value)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"anchor must be a number; got {value!r}") from exc
+        self._require_model()
         with self._compute_lock:
             self._show_feature(self.feature, DIRECT, anchor=value)
             with self._applying():
                 self.kind = "centred"
 
     def show_surrogate(self, kind: str = "tree", *, max_depth: int | None = None, n_terms: int | None = None) -> GlobalSurrogate:
-        """Refit the surrogate panel's model; returns the :class:`~nbexplain.effects.GlobalSurrogate`."""
+        """Refit the surrogate panel's model; returns the :class:`~nbexplain.GlobalSurrogate`."""
         self._require_model()
         with self._compute_lock:
             self._fit_surrogate(kind, max_depth or self.max_depth, n_terms or self.n_terms, DIRECT)
@@ -408,98 +435,26 @@ class FeatureEffects(ExplainerWidget):
         if self._ice is None:
             return None
         if self.kind == "pdp":
-            c = self._ice
-            return PartialDependence(features=[c.feature], grid=[c.grid], average=c.predictions.mean(axis=0),
-                                     individual=c.predictions, values=c.values[:, None], categorical=[c.categorical],
-                                     output_label=c.output_label, target=c.target)
+            return self._ice.partial_dependence()
         anchor = float(self._ice.grid[min(self.anchor_index, len(self._ice.grid) - 1)])
         return self._ice.with_kind(KIND_OF_ICE[self.kind], anchor if self.kind == "centred" else None)
 
     @property
     def importances(self) -> PermutationImportance | None:
+        """The permutation importance the picker is ranked by."""
         return self._importance
 
     @property
     def surrogate_result(self) -> GlobalSurrogate | None:
+        """The global surrogate the panel shows."""
         return self._surrogate
 
-    # -- from results -------------------------------------------------------------------------------
     @classmethod
-    def from_result(cls, result: Any, model: Any = None, X: Any = None, **kwargs: Any) -> FeatureEffects:
-        """A view of ``result``; live (other features, pairs) only when ``model`` and ``X`` are given."""
-        if model is not None and X is not None:
-            names = getattr(result, "features", None) or [getattr(result, "feature", None)]
-            kind = {"plain": "ice", "centred": "centred", "derivative": "derivative"}.get(getattr(result, "kind", ""), "pdp")
-            kind = "ale" if isinstance(result, ALE) else kind
-            widget = cls(model, X, feature=names[0] if names[0] is not None else None, kind=kind, **kwargs)
-            return widget
-        widget = cls(None, None, interactive=False, **kwargs)
-        with widget._applying():
-            if isinstance(result, ICE):
-                widget._static_ice(result)
-                widget.kind = {"plain": "ice", "centred": "centred", "derivative": "derivative"}[result.kind]
-                if result.kind == "centred":
-                    widget.anchor_index = int(np.argmin(np.abs(result.grid - result.anchor)))
-            elif isinstance(result, PartialDependence) and len(result.features) == 1:
-                n = len(result.values)
-                fake = ICE(feature=result.features[0], grid=result.grid[0],
-                           predictions=result.individual if result.individual is not None else result.average[None],
-                           curves=result.average[None], kind="plain", anchor=float(result.grid[0][0]),
-                           rows=np.arange(n), x=result.values[:, 0], values=result.values[:, 0],
-                           categorical=result.categorical[0], output_label=result.output_label)
-                widget._static_ice(fake)
-                widget.kind = "pdp"
-            elif isinstance(result, ALE) and result.order == 1:
-                widget.feature_names = list(result.features)
-                widget.categorical = [bool(result.categorical)]
-                widget._ale = result
-                widget.ale_x, widget.ale_y = result.edges[0], result.effect.astype(np.float32)
-                widget.rug = result.values[:, 0].astype(np.float32)
-                widget.output_label = result.output_label
-                widget.kind = "ale"
-            elif isinstance(result, (PartialDependence, ALE)):
-                widget.feature_names = list(result.features)
-                widget.categorical = [False, False]
-                widget._surface_result = result
-                is_pd = isinstance(result, PartialDependence)
-                grids = result.grid if is_pd else result.edges
-                widget.surface_x, widget.surface_y = grids[0], grids[1]
-                widget.surface = (result.average if is_pd else result.effect).astype(np.float32)
-                widget.pair, widget.pair_kind = 1, "pdp" if is_pd else "ale"
-                widget.surface_features = [0, 1, widget.pair_kind]
-                widget.output_label = result.output_label
-            elif isinstance(result, PermutationImportance):
-                widget._importance = result
-                widget.feature_names = list(result.feature_names)
-                widget.categorical = [False] * len(result.feature_names)
-                widget.importance, widget.importance_std = result.mean, result.std
-                widget.importance_label = f"drop in {result.scoring} when shuffled"
-                widget.feature = -1
-            elif isinstance(result, GlobalSurrogate):
-                widget._surrogate = result
-                widget.feature_names = list(result.feature_names)
-                widget.feature = -1
-                widget.surrogate = {"kind": result.kind, "fidelity": result.fidelity,
-                                    "fidelity_name": result.fidelity_name, "text": result.rules,
-                                    "terms": [{"name": n, "coef": c} for n, c in result.terms()],
-                                    "output_label": result.output_label}
-            else:
-                raise InputError(f"cannot show a {type(result).__name__}; expected an ICE, PartialDependence, ALE, "
-                                 "PermutationImportance or GlobalSurrogate")
-        return widget
-
-    def _static_ice(self, result: ICE) -> None:
-        self._ice = result
-        self.feature_names = [result.feature]
-        self.categorical = [bool(result.categorical)]
-        self.feature = 0
-        self.grid = result.grid.astype(np.float64)
-        self.ice_table = result.predictions.astype(np.float32)
-        self.row_ids = np.asarray(result.rows, dtype=np.int32)
-        self.row_values = np.asarray(result.x, dtype=np.float32)[:, None]
-        self.row_x = np.asarray(result.x, dtype=np.float64)
-        self.rug = np.asarray(result.values, dtype=np.float32)
-        self.output_label = result.output_label
+    def from_result(cls, result: Any, model: Any = None, X: Any = None, **options: Any) -> FeatureEffects:
+        """Deprecated: ``result.widget(model=..., X=..., **options)``."""
+        warnings.warn(f"FeatureEffects.from_result(result) is now result.widget(); from_result stops working in "
+                      f"nbexplain {REMOVED_IN}", FutureWarning, stacklevel=2)
+        return result.widget(model=model, X=X, **options)
 
     # -- static fallback ------------------------------------------------------------------------------
     def _static_png(self) -> bytes | None:
@@ -519,6 +474,106 @@ class FeatureEffects(ExplainerWidget):
             fig.tight_layout()
 
         return png_of(draw, figsize=(5.2 * len(panels), 3.8))
+
+
+# -- result.widget(**options): one function per result type ---------------------------------------------
+def _live(model: Any, X: Any) -> bool:
+    """True for a live view (``model`` and ``X`` given), False for a static view of the result alone."""
+    if (model is None) != (X is None):
+        raise InputError("a live view needs both model= and X= (the data); pass both, or neither for a static view")
+    return model is not None
+
+
+def _static(**options: Any) -> FeatureEffects:
+    return FeatureEffects(None, None, interactive=False, **options)
+
+
+@shows(ICE)
+def ice_view(result: ICE, *, model: Any = None, X: Any = None, **options: Any) -> FeatureEffects:
+    """``ice.widget()``: the curves, switchable to PDP, c-ICE and d-ICE (live on ``model`` and ``X``)."""
+    if _live(model, X):
+        widget = FeatureEffects(model, X, **{"feature": result.feature, "target": result.target,
+                                             "kind": VIEW_KIND[result.kind], **options})
+        if result.kind == "centred" and not np.isclose(widget.grid, result.anchor).any():
+            widget.set_anchor(result.anchor)
+        return widget
+    widget = _static(**options)
+    with widget._applying():
+        widget._put_names([result.feature], [result.categorical])
+        widget._put_ice(result)
+        widget.kind = VIEW_KIND[result.kind]
+    return widget
+
+
+@shows(PartialDependence)
+def partial_dependence_view(result: PartialDependence, *, model: Any = None, X: Any = None,
+                            **options: Any) -> FeatureEffects:
+    """``pd.widget()``: the curve with its ICE table, or a pair's surface (live on ``model`` and ``X``)."""
+    if _live(model, X):
+        widget = FeatureEffects(model, X, **{"feature": result.features[0], "target": result.target, "kind": "pdp",
+                                             **options})
+        if len(result.features) == 2:
+            widget.pair = result.features[1]
+        return widget
+    widget = _static(**options)
+    with widget._applying():
+        widget._put_names(result.features, result.categorical)
+        if len(result.features) == 2:
+            widget._put_surface(result, 0, 1)
+        else:
+            widget._put_ice(result.ice())
+            widget.kind = "pdp"
+    return widget
+
+
+@shows(ALE)
+def ale_view(result: ALE, *, model: Any = None, X: Any = None, **options: Any) -> FeatureEffects:
+    """``ale.widget()``: the curve (or a pair's interaction surface; live on ``model`` and ``X``)."""
+    if _live(model, X):
+        widget = FeatureEffects(model, X, **{"feature": result.features[0], "target": result.target, "kind": "ale",
+                                             **options})
+        if result.order == 2:
+            widget.pair_kind = "ale"
+            widget.pair = result.features[1]
+        return widget
+    widget = _static(**options)
+    with widget._applying():
+        widget._put_names(result.features, [result.categorical] * result.order)
+        widget.output_label = result.output_label
+        if result.order == 2:
+            widget._put_surface(result, 0, 1)
+        else:
+            widget._put_ale(result)
+            widget.rug = _rug(result.values[:, 0])
+            widget.kind = "ale"
+    return widget
+
+
+@shows(PermutationImportance)
+def importance_view(result: PermutationImportance, *, model: Any = None, X: Any = None,
+                    **options: Any) -> FeatureEffects:
+    """``importance.widget()``: the ranked features (live on ``model`` and ``X``: with their effects)."""
+    if _live(model, X):
+        return FeatureEffects(model, X, **{"n_repeats": result.importances.shape[1], **options})
+    widget = _static(**options)
+    with widget._applying():
+        widget._put_names(result.feature_names, [False] * len(result.feature_names), feature=-1)
+        widget._put_importance(result)
+    return widget
+
+
+@shows(GlobalSurrogate)
+def surrogate_view(result: GlobalSurrogate, *, model: Any = None, X: Any = None, **options: Any) -> FeatureEffects:
+    """``surrogate.widget()``: the surrogate's rules or terms with its fidelity (live on ``model`` and ``X``)."""
+    if _live(model, X):
+        size = {"max_depth": result.max_depth} if result.kind == "tree" else {"n_terms": result.n_terms}
+        return FeatureEffects(model, X, **{"surrogate": result.kind, **{k: v for k, v in size.items() if v},
+                                           **options})
+    widget = _static(**options)
+    with widget._applying():
+        widget._put_names(result.feature_names, [False] * len(result.feature_names), feature=-1)
+        widget._put_surrogate(result)
+    return widget
 
 
 __all__ = ["FeatureEffects", "KINDS", "PAIR_KINDS"]

@@ -125,11 +125,11 @@ def test_second_order_ale_fills_empty_cells_from_their_nearest_neighbour():
     mixed = a.effect[1:, 1:] - a.effect[:-1, 1:] - a.effect[1:, :-1] + a.effect[:-1, :-1]
     full = a.counts > 0
     np.testing.assert_allclose(mixed[full], np.outer(np.diff(z), np.diff(w))[full], atol=1e-10)
-    from nbexplain.methods.effects.ale import _fill_empty
+    from nbexplain.methods.effects.ale import fill_empty_cells
 
     delta = np.arange(9.0).reshape(3, 3)
     counts = np.array([[1, 0, 0], [0, 0, 0], [0, 0, 1]])
-    filled = _fill_empty(delta, counts)
+    filled = fill_empty_cells(delta, counts)
     assert filled[0, 1] == 0 and filled[2, 1] == 8 and filled[0, 0] == 0 and filled[2, 2] == 8
 
 

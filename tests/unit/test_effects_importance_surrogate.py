@@ -28,18 +28,18 @@ def gbr(data):
     return GradientBoostingRegressor(n_estimators=60, random_state=0).fit(X, y)
 
 
-def test_importance_equals_sklearn_for_the_same_random_state(data, gbr):
+def test_importance_equals_sklearn_for_the_same_seed(data, gbr):
     X, y = data
     for scoring in (None, "neg_mean_squared_error", "neg_mean_absolute_error"):
         ref = sk_permutation_importance(gbr, X, y, n_repeats=4, random_state=7, scoring=scoring)
-        imp = nbx.permutation_importance(gbr, X, y, n_repeats=4, random_state=7, scoring=scoring)
+        imp = nbx.permutation_importance(gbr, X, y, n_repeats=4, seed=7, scoring=scoring)
         np.testing.assert_allclose(imp.importances, ref.importances, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(imp.std, ref.importances_std, rtol=1e-10, atol=1e-12)
     clf = GradientBoostingClassifier(n_estimators=20, random_state=0).fit(X, np.where(y > 1, "high", "low"))
     labels = np.where(y > 1, "high", "low")
     for scoring in ("accuracy", "neg_log_loss"):
         ref = sk_permutation_importance(clf, X, labels, n_repeats=3, random_state=1, scoring=scoring)
-        imp = nbx.permutation_importance(clf, X, labels, n_repeats=3, random_state=1, scoring=scoring)
+        imp = nbx.permutation_importance(clf, X, labels, n_repeats=3, seed=1, scoring=scoring)
         np.testing.assert_allclose(imp.importances, ref.importances, rtol=1e-9, atol=1e-12)
 
 

@@ -154,7 +154,7 @@ def test_derivative_ice_equals_the_finite_difference_of_ice():
 
 def test_max_rows_samples_rows():
     X = np.random.default_rng(0).normal(size=(500, 3))
-    ice = nbx.ice(quadratic, X, 0, grid_resolution=5, max_rows=40, random_state=3)
+    ice = nbx.ice(quadratic, X, 0, grid_resolution=5, max_rows=40, seed=3)
     assert ice.curves.shape == (40, 5) and len(np.unique(ice.rows)) == 40
     np.testing.assert_array_equal(ice.x, X[ice.rows, 0])
     assert ice.values.shape == (500,)

@@ -14,7 +14,7 @@ from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegress
 from widgets_kit import view_sends
 
 import nbexplain as nbx
-from nbexplain.errors import InputError
+from nbexplain.errors import InputError, UnknownArgumentError
 from nbexplain.inputs.tables import sample_rows
 
 NAMES = ["temp", "hum", "wind", "season"]
@@ -48,7 +48,7 @@ def responses(widget):
 def test_first_view_is_the_most_important_feature_with_its_ice_table_and_ale(data, gbr):
     X, y = data
     fe = make(gbr, X)
-    imp = nbx.permutation_importance(gbr, X[sample_rows(600, 2000, 1)], n_repeats=3, random_state=0)
+    imp = nbx.permutation_importance(gbr, X[sample_rows(600, 2000, 1)], n_repeats=3, seed=0)
     np.testing.assert_allclose(fe.importance, imp.mean, atol=1e-12)
     np.testing.assert_allclose(fe.importance_std, imp.std, atol=1e-12)
     assert fe.feature == int(np.argmax(imp.mean)) == 0 and fe.feature_names == NAMES
@@ -210,6 +210,78 @@ def test_results_open_as_static_views(data, gbr):
     assert live.interactive and live.kind == "centred" and live.feature == 0
     with pytest.raises(InputError, match="this view was made from a result without a model"):
         w._on_feature({"feature": 0}, None)
+
+
+def test_each_result_type_opens_through_the_registry(data, gbr):
+    X, y = data
+    results = [nbx.partial_dependence(gbr, X, 0, grid_resolution=5, max_rows=40), nbx.ice(gbr, X, 1, max_rows=30),
+               nbx.ale(gbr, X, [0, 1], bins=4), nbx.permutation_importance(gbr, X, y, n_repeats=2),
+               nbx.global_surrogate(gbr, X, kind="linear", n_terms=2)]
+    for result in results:
+        w = result.widget(plot_width=300)
+        assert isinstance(w, nbx.FeatureEffects) and w.interactive is False and w.plot_width == 300
+    pdp, c, a2, imp, sur = (r.widget() for r in results)
+    np.testing.assert_allclose(pdp.ice_table, results[0].individual.astype(np.float32))
+    np.testing.assert_array_equal(pdp.row_ids, results[0].rows)  # the rows of X the curves belong to
+    assert pdp.result.average.tolist() == pytest.approx(results[0].average.tolist())
+    assert c.kind == "ice" and a2.pair_kind == "ale" and a2.surface.shape == (5, 5)
+    assert imp.importance_label == results[3].quality()[0]
+    assert sur.surrogate["summary"] == results[4].summary() and sur.surrogate["n_terms"] == 2
+    assert sur.surrogate["quality"] == results[4].quality()
+    with pytest.warns(FutureWarning, match=r"from_result\(result\) is now result.widget\(\)"):
+        old = nbx.FeatureEffects.from_result(results[1])
+    np.testing.assert_array_equal(old.ice_table, c.ice_table)
+    with pytest.raises(InputError, match="a live view needs both model= and X="):
+        results[1].widget(model=gbr)
+
+
+def test_live_views_of_pairs_open_on_the_pair(data, gbr):
+    X, _ = data
+    a2 = nbx.ale(gbr, X, ["temp", "hum"], feature_names=NAMES, bins=5)
+    live = a2.widget(model=gbr, X=X, feature_names=NAMES, max_rows=60, n_repeats=2)
+    assert live.interactive and live.feature == 0 and live.pair == 1 and live.surface_features == [0, 1, "ale"]
+    sur = nbx.global_surrogate(gbr, X, max_depth=2, feature_names=NAMES)
+    live = sur.widget(model=gbr, X=X, feature_names=NAMES, max_rows=60, n_repeats=2)
+    assert live.surrogate["max_depth"] == 2 and live.surrogate["fidelity"] == pytest.approx(sur.fidelity)
+
+
+def test_shown_results_name_the_rows_of_x_and_keep_every_rows_rug(data, gbr):
+    X, _ = data
+    fe = make(gbr, X, kind="ice")
+    rows = sample_rows(600, 120, 0)
+    for result in (fe.result, fe.result.partial_dependence()):
+        np.testing.assert_array_equal(result.rows, rows)
+    np.testing.assert_array_equal(fe.result.x, X[rows, 0])
+    np.testing.assert_array_equal(fe.result.values, X[:, 0])
+    fe.pair = "hum"
+    np.testing.assert_array_equal(fe.result.values, X[:, [0, 1]])
+
+
+def test_old_keyword_and_misspelt_keywords(data, gbr):
+    X, _ = data
+    with pytest.warns(FutureWarning, match="'random_state' is now called 'seed'"):
+        fe = make(gbr, X, random_state=0)
+    assert fe.seed == 0
+    with pytest.raises(UnknownArgumentError, match="got an unexpected keyword argument 'max_row'; did you mean 'max_rows'"):
+        make(gbr, X, max_row=5)
+    with pytest.raises(InputError, match="seed must be a non-negative int or None"):
+        make(gbr, X, seed="zero")
+
+
+def test_the_view_writes_only_what_it_controls(data, gbr):
+    X, _ = data
+    fe = make(gbr, X)
+    fe.set_state({"kind": "ice", "highlighted": 3})
+    assert fe.kind == "ice" and fe.highlighted == 3 and fe.error == {}
+    fe.set_state({"feature": 2})
+    assert fe.feature == 0 and "the view may not change 'feature'" in fe.error["message"]
+    fe.set_state({"anchor_index": 999})
+    assert fe.anchor_index == 0 and "anchor_index=999 is out of range" in fe.error["message"]
+    fe.set_state({"pair": 1})  # the worker computes the pair
+    assert fe.wait(60)
+    assert fe.pair == 1 and fe.surface_features == [0, 1, "pdp"]
+    fe.set_state({"pair": -1})
+    assert fe.pair == -1 and isinstance(fe.result, nbx.ICE)
 
 
 def test_mimebundle_has_a_png_of_importance_and_effect(data, gbr):

@@ -26,7 +26,8 @@ import numpy as np
 
 from ...adapters.model import Model
 from ...errors import InputError
-from .pdp import blocks
+from ...inputs.tables import Table
+from .batches import StackedRows
 
 Output = Callable[[Model, np.ndarray], np.ndarray]
 
@@ -44,31 +45,20 @@ def bin_index(column: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.clip(np.searchsorted(edges, column, side="left") - 1, 0, len(edges) - 2)
 
 
-class RowwiseBatch:
+class RowwiseBatch(StackedRows):
     """Lazy ``(B * N, F)`` batch: row ``b * N + i`` is ``X[i]`` with ``columns := values[b, i]``."""
 
     def __init__(self, X: np.ndarray, columns: Sequence[int], values: np.ndarray):
-        self.X, self.columns = X, list(columns)
+        self.columns = list(columns)
         self.values = np.asarray(values, dtype=X.dtype).reshape(-1, X.shape[0], len(self.columns))
-        self.shape = (self.values.shape[0] * X.shape[0], X.shape[1])
-        self.dtype = X.dtype
-        self.ndim = 2
+        super().__init__(X, self.values.shape[0])
 
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, span: slice) -> np.ndarray:
-        start, stop, _ = span.indices(self.shape[0])
-        out = np.empty((stop - start, self.shape[1]), dtype=self.dtype)
-        for b, lo, hi, at in blocks(start, stop, self.X.shape[0]):
-            piece = out[at:at + hi - lo]
-            piece[:] = self.X[lo:hi]
-            piece[:, self.columns] = self.values[b, lo:hi]
-        return out
+    def fill(self, piece: np.ndarray, block: int, lo: int, hi: int) -> None:
+        piece[:, self.columns] = self.values[block, lo:hi]
 
 
 def _predict(model: Model, output: Output, batch: RowwiseBatch, progress) -> np.ndarray:
-    n = batch.X.shape[0]
+    n = batch.n_rows
     return output(model, model.predict(batch, progress=progress)).reshape(-1, n)
 
 
@@ -117,7 +107,7 @@ def ale_categorical(
     return effect, counts
 
 
-def _fill_empty(delta: np.ndarray, counts: np.ndarray) -> np.ndarray:
+def fill_empty_cells(delta: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Empty cells take the value of the nearest non-empty cell (cell centres scaled to [0, 1]^2)."""
     empty = counts == 0
     if not empty.any():
@@ -151,7 +141,7 @@ def ale_2d(
     counts = np.bincount(cell, minlength=k1 * k2).reshape(k1, k2).astype(np.float64)
     sums = np.bincount(cell, weights=(f11 - f01) - (f10 - f00), minlength=k1 * k2).reshape(k1, k2)
     delta = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
-    delta = _fill_empty(delta, counts)
+    delta = fill_empty_cells(delta, counts)
     fj = np.zeros((k1 + 1, k2 + 1))
     fj[1:, 1:] = np.cumsum(np.cumsum(delta, axis=0), axis=1)
     # remove the first-order effects that the accumulated interaction still carries
@@ -167,3 +157,40 @@ def ale_2d(
     corner_mean = (fj[:-1, :-1] + fj[:-1, 1:] + fj[1:, :-1] + fj[1:, 1:]) / 4
     fj -= (counts * corner_mean).sum() / counts.sum()
     return fj, counts.astype(np.int64)
+
+
+def accumulated_local_effects(
+    model: Model, output: Output, table: Table, columns: Sequence[int], bins: int,
+    progress: Callable[[float], None] | None = None,
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, bool]:
+    """ALE of one feature (numeric: ``bins`` quantile bins; categorical: its levels) or of a numeric pair.
+
+    Returns the edges (levels) of each feature, the centred effect, the counts per bin, cell or level, and
+    whether the feature is categorical.
+    """
+    names = [table.feature_names[c] for c in columns]
+    if len(columns) == 1:
+        (column,), (name,) = columns, names
+        values = table.values[:, column]
+        if table.categorical[column]:
+            levels = np.unique(values)
+            if len(levels) < 2:
+                raise InputError(f"{name!r} has a single level ({levels[0]:g}): it has no accumulated local effect")
+            effect, counts = ale_categorical(model, output, table.values, column, levels, progress)
+            return [levels], effect, counts, True
+        edges = quantile_edges(values, bins, name)
+        effect, counts = ale_1d(model, output, table.values, column, edges, progress)
+        return [edges], effect, counts, False
+    categorical = [n for n, c in zip(names, columns, strict=True) if table.categorical[c]]
+    if categorical:
+        raise InputError(f"second-order ALE needs numeric features; {categorical} categorical "
+                         "(pass categorical=[] to treat them as numbers)")
+    edges = [quantile_edges(table.values[:, c], bins, n) for c, n in zip(columns, names, strict=True)]
+    effect, counts = ale_2d(model, output, table.values, columns, edges, progress)
+    return edges, effect, counts, False
+
+
+__all__ = [
+    "RowwiseBatch", "accumulated_local_effects", "ale_1d", "ale_2d", "ale_categorical", "bin_index",
+    "fill_empty_cells", "quantile_edges",
+]

@@ -12,9 +12,15 @@ scikit-learn is imported here only (it is an optional dependency of nbexplain).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 
+from ...adapters.model import Model
+from ...adapters.outputs import Output
 from ...errors import InputError
+from .scores import accuracy, r2
 
 
 def _sklearn():
@@ -24,13 +30,13 @@ def _sklearn():
         raise ImportError("global surrogates need scikit-learn: pip install 'nbexplain[sklearn]'") from exc
 
 
-def fit_tree(X: np.ndarray, y: np.ndarray, classification: bool, max_depth: int, random_state=0):
+def fit_tree(X: np.ndarray, y: np.ndarray, classification: bool, max_depth: int, seed: int | None = 0):
     """A CART tree of depth at most ``max_depth`` fitted to ``y`` (classes when ``classification``)."""
     _sklearn()
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     cls = DecisionTreeClassifier if classification else DecisionTreeRegressor
-    return cls(max_depth=max_depth, random_state=random_state).fit(X, y)
+    return cls(max_depth=max_depth, random_state=seed).fit(X, y)
 
 
 class SparseLinear:
@@ -69,7 +75,63 @@ class SparseLinear:
         return X @ self.coef_ + self.intercept_
 
 
-def check_kind(kind: str) -> str:
+def check_kind(kind: Any) -> str:
+    """``kind`` of surrogate: "tree" or "linear"."""
     if kind not in ("tree", "linear"):
         raise InputError(f"kind={kind!r} is not valid: expected 'tree' (a shallow decision tree) or 'linear' (sparse linear)")
     return kind
+
+
+def black_box(model: Model, output: Output, X: np.ndarray, classify: bool,
+              progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """What the surrogate learns: the model's predicted class (``classify``), else its output per row."""
+    scores = model.predict(X, progress=progress)
+    if classify:
+        return np.argmax(model.to_probabilities(scores), axis=1)
+    return output(model, scores)
+
+
+def fit(kind: str, X: np.ndarray, y: np.ndarray, classify: bool, max_depth: int, n_terms: int,
+        seed: int | None = 0):
+    """The surrogate of ``kind`` fitted to the black box's ``y`` (classes when ``classify``)."""
+    if kind == "tree":
+        return fit_tree(X, y, classify, max_depth, seed)
+    return SparseLinear(n_terms).fit(X, y)
+
+
+def fidelity(surrogate: Any, X: np.ndarray, reference: np.ndarray, classify: bool) -> float:
+    """Agreement (``classify``: the fraction of equal classes) or R² of the surrogate with the black box."""
+    predicted = surrogate.predict(X)
+    return accuracy(reference, predicted) if classify else r2(reference, predicted)
+
+
+def tree_text(tree: Any, feature_names: Sequence[str]) -> str:
+    """A fitted scikit-learn tree as indented text (scikit-learn's ``export_text``, 3 decimals)."""
+    _sklearn()
+    from sklearn.tree import export_text
+
+    return export_text(tree, feature_names=list(feature_names), decimals=3)
+
+
+def tree_rules(tree: Any, feature_names: Sequence[str]) -> list[tuple[str, int, int]]:
+    """One ``(rule, leaf, rows)`` per leaf of a fitted scikit-learn tree, left to right.
+
+    ``rule`` joins the conditions on the path with "and" ("hr <= 6.5 and temp > 12.3"); ``leaf`` is the
+    node index (its value is ``tree.tree_.value[leaf]``); ``rows`` the training rows that reach it.
+    """
+    t = tree.tree_
+    leaves: list[tuple[str, int, int]] = []
+    stack: list[tuple[int, list[str]]] = [(0, [])]
+    while stack:
+        node, path = stack.pop()
+        left, right = t.children_left[node], t.children_right[node]
+        if left == right:  # a leaf
+            leaves.append((" and ".join(path) or "(every row)", int(node), int(t.n_node_samples[node])))
+            continue
+        name, threshold = feature_names[t.feature[node]], float(t.threshold[node])
+        stack.append((right, [*path, f"{name} > {threshold:.4g}"]))
+        stack.append((left, [*path, f"{name} <= {threshold:.4g}"]))
+    return leaves
+
+
+__all__ = ["SparseLinear", "black_box", "check_kind", "fidelity", "fit", "fit_tree", "tree_rules", "tree_text"]
