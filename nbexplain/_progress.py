@@ -55,7 +55,7 @@ class _Bar:
             return
         fraction = min(1.0, max(0.0, float(fraction)))
         elapsed = time.monotonic() - self.start
-        if self.bar is None and elapsed >= self.delay and fraction < 0.9:
+        if self.bar is None and (self.delay == 0 or (elapsed >= self.delay and fraction < 0.9)):
             self.bar = _open(self.label)
         if self.bar is not None:
             self.bar.n = round(100 * fraction, 1)
