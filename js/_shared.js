@@ -52,6 +52,8 @@ function nbxLiftBuffers(value, path = [], paths = [], buffers = []) {
   return [value, paths, buffers];
 }
 
+// ---- the page: elements, keys, theme, canvases ----------------------------------------------------
+
 /** Create an element; text is always set with textContent (user text is never parsed as HTML). */
 function nbxEl(tag, attrs = {}, text = undefined) {
   const node = document.createElement(tag);
@@ -64,52 +66,185 @@ function nbxEl(tag, attrs = {}, text = undefined) {
   return node;
 }
 
+/** Fill a <select> with `[value, label]` pairs (labels are text) and select `value`. */
+function nbxSetOptions(select, items, value) {
+  select.replaceChildren(...items.map(([v, label]) => nbxEl("option", { value: String(v) }, label)));
+  if (value !== undefined) select.value = String(value);
+}
+
+const NBX_MOVE_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "PageUp", "PageDown"]);
+
+/** Whether `target` (a focused control) uses the key itself: a slider its arrows, a menu its arrows and
+ *  type-ahead letters, a button Space and Enter. Keys with Ctrl, Alt or Meta, and Shift+Enter (run the
+ *  cell), are never a control's. */
+function nbxHandlesKey(target, event) {
+  if (!target || event.ctrlKey || event.metaKey || event.altKey || (event.key === "Enter" && event.shiftKey)) return false;
+  const tag = (target.tagName || "").toLowerCase();
+  const type = (target.type || "").toLowerCase();
+  if (tag === "input" && type === "range") return NBX_MOVE_KEYS.has(event.key);
+  if (tag === "select") return NBX_MOVE_KEYS.has(event.key) || event.key === " " || event.key === "Enter" || event.key.length === 1;
+  if (tag === "button" || (tag === "input" && (type === "checkbox" || type === "radio"))) return event.key === " " || event.key === "Enter";
+  return false;
+}
+
+/** Keep the keys that the controls inside `node` use from reaching JupyterLab's notebook shortcuts
+ *  (its command-mode shortcuts match any focused control that is not a text field); every other key,
+ *  Shift+Enter included, still reaches JupyterLab. */
+function nbxKeepKeys(node) {
+  node.addEventListener("keydown", (event) => { if (nbxHandlesKey(event.target, event)) event.stopPropagation(); });
+  return node;
+}
+
+/** A `--jp-*` theme colour as seen from `node`, or `fallback` outside JupyterLab. */
+function nbxThemeColor(node, name, fallback) {
+  return getComputedStyle(node).getPropertyValue(name).trim() || fallback;
+}
+
+/** Size a canvas of `width` x `height` pixels to `size` CSS pixels on its longer side (crisp when enlarged);
+ *  returns the scale. */
+function nbxFitCanvas(canvas, width, height, size) {
+  const scale = size / Math.max(width, height);
+  canvas.width = width; canvas.height = height;
+  canvas.style.width = `${Math.round(width * scale)}px`;
+  canvas.style.height = `${Math.round(height * scale)}px`;
+  canvas.style.imageRendering = scale >= 2 ? "pixelated" : "";
+  return scale;
+}
+
+/** The canvas pixel `[x, y]` under a mouse event (canvases may be drawn larger than their pixels). */
+function nbxPixelAt(event, canvas, width, height) {
+  const x = Math.min(width - 1, Math.max(0, Math.floor((event.offsetX * width) / canvas.clientWidth)));
+  const y = Math.min(height - 1, Math.max(0, Math.floor((event.offsetY * height) / canvas.clientHeight)));
+  return [x, y];
+}
+
+/** Stroke the line through `count` points (`x(i)`, `y(i)`) in the context's current style. */
+function nbxStrokeLine(ctx, count, x, y) {
+  ctx.beginPath();
+  for (let i = 0; i < count; i++) { if (i) ctx.lineTo(x(i), y(i)); else ctx.moveTo(x(i), y(i)); }
+  ctx.stroke();
+}
+
+/** Paint a horizontal colour bar over the whole canvas from a 256-entry RGB lookup table. */
+function nbxPaintColorbar(canvas, lut) {
+  const ctx = canvas.getContext("2d");
+  const w = canvas.width;
+  for (let x = 0; x < w; x++) {
+    const t = w > 1 ? Math.round((x / (w - 1)) * 255) : 0;
+    ctx.fillStyle = `rgb(${lut[t * 3]},${lut[t * 3 + 1]},${lut[t * 3 + 2]})`;
+    ctx.fillRect(x, 0, 1, canvas.height);
+  }
+}
+
+// ---- talking to the kernel ------------------------------------------------------------------------
+
 /**
  * Requests to "whoever answers": a local table when `answer(action, params)` returns a value
  * (kernel-free views), else the kernel over the widget's comm. Every request carries an id; the
- * promise resolves to `{status, data, error, stale, source}`; `stale` is true when a newer request of
+ * promise resolves to `{status, data, error, stale, source, id}`; `stale` is true when a newer request of
  * the same action was sent after it, and a view must then ignore the result.
+ *
+ * `notify(action, params)` only tells the kernel something (e.g. which mask a table answer put on
+ * screen): the same request message, but nothing waits for its answer and the view is not busy.
+ * `notifying()` counts the notifications the kernel has not answered yet (their echoes are stale).
+ *
+ * `onProgress(fraction, action, elapsedMs)` is called for the newest request of an action only;
+ * `onBusy(isBusy)` when the first request goes out and when the last one is answered.
  */
 function nbxRequester(model, { answer = null, onProgress = null, onBusy = null } = {}) {
   let nextId = Date.now() % 1e9;
-  const latest = {};
-  const pending = new Map();
-  const busy = () => { if (onBusy) onBusy(pending.size > 0); };
+  const latest = {};            // action -> id of its newest request
+  const pending = new Map();    // id -> {action, resolve, sent}: requests whose answer is awaited
+  const notified = new Set();   // ids of notifications the kernel has not answered
+  let busy = false;
+  const setBusy = () => {
+    if ((pending.size > 0) === busy) return;
+    busy = !busy;
+    if (onBusy) onBusy(busy);
+  };
   model.on("msg:custom", (msg, buffers) => {
     if (!msg || (msg.type !== "response" && msg.type !== "progress")) return;
+    if (notified.has(msg.id)) { if (msg.type === "response") notified.delete(msg.id); return; }
     const entry = pending.get(msg.id);
     if (!entry) return;
     if (msg.type === "progress") {
-      if (onProgress && latest[entry.action] === msg.id) onProgress(msg.fraction, entry.action);
+      if (onProgress && latest[entry.action] === msg.id) onProgress(msg.fraction, entry.action, performance.now() - entry.sent);
       return;
     }
     nbxRestoreBuffers(msg, buffers || []);
     pending.delete(msg.id);
-    busy();
+    setBusy();
     entry.resolve({ status: msg.status, data: msg.data || {}, error: msg.error || null,
                     stale: latest[entry.action] !== msg.id, source: "kernel", id: msg.id });
   });
+  function send(id, action, params) {
+    const [lifted, paths, buffers] = nbxLiftBuffers(params, ["params"]);  // paths from the message root
+    model.send({ type: "request", id, action, params: lifted, buffer_paths: paths }, undefined, buffers);
+  }
   function request(action, params = {}) {
     const id = ++nextId;
     latest[action] = id;
     if (answer) {
       const local = answer(action, params);
-      if (local !== undefined) return Promise.resolve({ status: "ok", data: local, stale: false, source: "table", id });
+      if (local !== undefined) return Promise.resolve({ status: "ok", data: local, error: null, stale: false, source: "table", id });
     }
-    const [lifted, paths, buffers] = nbxLiftBuffers(params, ["params"]);  // paths from the message root
     return new Promise((resolve) => {
-      pending.set(id, { action, resolve });
-      busy();
-      model.send({ type: "request", id, action, params: lifted, buffer_paths: paths }, undefined, buffers);
+      pending.set(id, { action, resolve, sent: performance.now() });
+      setBusy();
+      send(id, action, params);
     });
   }
-  return { request, inFlight: () => pending.size, isLatest: (action, id) => latest[action] === id };
+  function notify(action, params = {}) {
+    const id = ++nextId;
+    notified.add(id);
+    send(id, action, params);
+    return id;
+  }
+  return { request, notify, inFlight: () => pending.size, notifying: () => notified.size,
+           isLatest: (action, id) => latest[action] === id };
 }
 
-/** Keep keys pressed inside `node` (sliders, selects) from reaching JupyterLab's notebook shortcuts. */
-function nbxKeepKeys(node) {
-  node.addEventListener("keydown", (event) => event.stopPropagation());
-  return node;
+// ---- what the view tells the user: status bar and error banner ------------------------------------
+
+/** "40 % · about 3 s left": the fraction done and the time left at the pace so far (no guess before
+ *  a second has passed or 2 % is done). */
+function nbxEstimate(fraction, elapsedMs) {
+  const f = Math.max(0, Math.min(1, Number(fraction) || 0));
+  const percent = `${Math.floor(f * 100)} %`;
+  if (f >= 1 || f < 0.02 || !(elapsedMs >= 1000)) return percent;
+  const left = (elapsedMs * (1 - f)) / f / 1000;
+  let text;
+  if (left < 1) text = "less than a second left";
+  else if (left < 90) text = `about ${Math.round(left)} s left`;
+  else if (left < 5400) text = `about ${Math.round(left / 60)} min left`;
+  else text = `about ${Math.round(left / 3600)} h left`;
+  return `${percent} · ${text}`;
+}
+
+/** The status line under a view's toolbar: a progress bar, an aria-live message and the time estimate.
+ *  `busy(text)` while a request runs, `progress(fraction, elapsedMs)` as the kernel reports,
+ *  `done(text)` when it is answered, `say(text)` for news. */
+function nbxStatusBar(parent, { label = "progress" } = {}) {
+  const node = parent.appendChild(nbxEl("div", { class: "nbx-status" }));
+  const bar = node.appendChild(nbxEl("progress", { max: "1", hidden: "", "aria-label": label }));
+  const live = node.appendChild(nbxEl("span", { class: "nbx-live", "aria-live": "polite" }));
+  const eta = node.appendChild(nbxEl("span", { class: "nbx-eta" }));
+  return {
+    node,
+    text: () => live.textContent,
+    say(text) { live.textContent = text; },
+    busy(text = "computing…") {
+      bar.hidden = false; bar.removeAttribute("value"); eta.textContent = "";
+      if (text) live.textContent = text;
+    },
+    progress(fraction, elapsedMs) {
+      bar.hidden = false; bar.value = fraction; eta.textContent = nbxEstimate(fraction, elapsedMs);
+    },
+    done(text) {
+      bar.hidden = true; eta.textContent = "";
+      if (text !== undefined) live.textContent = text;
+    },
+  };
 }
 
 /** An error banner bound to the model's `error` trait: message, a traceback to expand, a dismiss button. */

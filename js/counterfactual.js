@@ -5,10 +5,17 @@
 // (K f64), kind, target, counterfactuals (n,F f64), counterfactual_info, selected, explainer,
 // explanation_values (F f64), explanation. Requests: predict {value, selected?}, explain {value, explainer?},
 // find {n, sparse}. User text (feature names, categories, classes) is only ever set with textContent.
+//
+// The sliders move first (optimistically) and the kernel follows; when the kernel cannot predict a point
+// (status "error") the view goes back to the kernel's point and shows the error.
+//
+// Where things are: buildDom (toolbar and panels), buildRows (one row per feature), drawHistogram and paintRow
+// (a row), renderPrediction, renderCounterfactuals, renderExplanation (the side panel), schedulePredict /
+// sendPredict / showKernelPoint / scheduleExplain / sendExplain / find / step (asking and applying answers),
+// listenToUser and followKernel (events), render.
 
 const NBX_CF_THROTTLE_MS = 60;
 const NBX_CF_EXPLAIN_DELAY_MS = 200;
-const NBX_CF_SLIDER_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "PageUp", "PageDown"]);
 
 /** A small padlock drawn as SVG (emoji fonts are not everywhere). */
 function nbxCfLock() {
@@ -24,18 +31,14 @@ function nbxCfLock() {
   return svg;
 }
 
-function render({ model, el }) {
-  const uid = `nbxcf${Math.random().toString(36).slice(2, 9)}`;
-  // data-lm-suppress-shortcuts: keys pressed on our controls (arrows on a slider) are not JupyterLab shortcuts
-  const root = el.appendChild(nbxEl("div", { class: "nbx-root nbx-cf", "data-lm-suppress-shortcuts": "true" }));
-
-  // ---- toolbar ----------------------------------------------------------------------------------
+/** The page: toolbar (find, how many, sparse, steps, reset, explainer), status bar, error banner, table, side panel. */
+function buildDom(model, el) {
+  const root = el.appendChild(nbxEl("div", { class: "nbx-root nbx-cf" }));
   const toolbar = root.appendChild(nbxEl("div", { class: "nbx-toolbar" }));
   const findButton = toolbar.appendChild(nbxEl("button", { type: "button", class: "nbx-cf-find" }, "Find counterfactual"));
   const countLabel = toolbar.appendChild(nbxEl("label", {}, "how many "));
   const countSelect = countLabel.appendChild(nbxEl("select", { class: "nbx-cf-count", "aria-label": "number of counterfactuals" }));
-  for (const k of [1, 2, 3, 4, 5]) countSelect.appendChild(nbxEl("option", { value: String(k) }, String(k)));
-  countSelect.value = "3";
+  nbxSetOptions(countSelect, [1, 2, 3, 4, 5].map((k) => [k, String(k)]), 3);
   const sparseButton = toolbar.appendChild(nbxEl("button", { type: "button", class: "nbx-cf-sparse", "aria-pressed": "false",
     title: "prefer fewer changed features over a smaller distance" }, "sparse"));
   const stepGroup = toolbar.appendChild(nbxEl("span", { class: "nbx-cf-steps", role: "group", "aria-label": "counterfactuals found" }));
@@ -45,11 +48,9 @@ function render({ model, el }) {
   const resetButton = toolbar.appendChild(nbxEl("button", { type: "button", class: "nbx-cf-reset" }, "Reset"));
   const explainerLabel = toolbar.appendChild(nbxEl("label", {}, "explanation "));
   const explainerSelect = explainerLabel.appendChild(nbxEl("select", { class: "nbx-cf-explainer", "aria-label": "local explanation" }));
-  for (const [v, t] of [["shapley", "Shapley values"], ["lime", "LIME"], ["none", "off"]]) explainerSelect.appendChild(nbxEl("option", { value: v }, t));
+  nbxSetOptions(explainerSelect, [["shapley", "Shapley values"], ["lime", "LIME"], ["none", "off"]]);
 
-  const status = root.appendChild(nbxEl("div", { class: "nbx-status" }));
-  const progress = status.appendChild(nbxEl("progress", { max: "1", hidden: "", class: "nbx-cf-progress", "aria-label": "search progress" }));
-  const live = status.appendChild(nbxEl("span", { class: "nbx-live", "aria-live": "polite" }));
+  const status = nbxStatusBar(root, { label: "search progress" });
   nbxErrorBanner(model, root);
 
   const body = root.appendChild(nbxEl("div", { class: "nbx-cf-body" }));
@@ -60,364 +61,421 @@ function render({ model, el }) {
   const cfInfo = side.appendChild(nbxEl("div", { class: "nbx-cf-info" }));
   const explainHeading = side.appendChild(nbxEl("div", { class: "nbx-cf-heading nbx-cf-explain-heading" }));
   const explainInfo = side.appendChild(nbxEl("div", { class: "nbx-cf-explain-info" }));
+  // keys a focused slider, menu or button uses stay with it; JupyterLab's shortcuts get the others
+  nbxKeepKeys(root);
+  return { root, status, findButton, countSelect, sparseButton, stepGroup, prevButton, stepText, nextButton, resetButton,
+           explainerSelect, table, predictionBox, cfInfo, explainHeading, explainInfo };
+}
 
-  // ---- state ------------------------------------------------------------------------------------
-  let feats = [];
-  let rows = [];
-  let current = new Float64Array(0);
-  let original = new Float64Array(0);
-  let dragging = false;
-  let timer = null;
-  let lastSent = 0;
-  let explainTimer = null;
-  let lastPredicted = null;
+/** A float64 trait as a Float64Array (null when unset). */
+function decodedTrait(model, name) {
+  const a = nbxDecodeArray(model.get(name));
+  return a ? Float64Array.from(a.data) : null;
+}
 
-  const requester = nbxRequester(model, {
-    onProgress: (fraction, action) => { if (action === "find") { progress.hidden = false; progress.value = fraction; } },
-    onBusy: () => updateBusy(),
-  });
-  // busy: a request in flight, or one about to be sent (throttled prediction, delayed explanation)
-  function updateBusy() {
-    root.dataset.busy = String(requester.inFlight() > 0 || timer !== null || explainTimer !== null);
+/** Busy: a request in flight, or one about to be sent (throttled prediction, delayed explanation). */
+function updateBusy({ state, dom, requester }) {
+  dom.root.dataset.busy = String(requester.inFlight() > 0 || state.timer !== null || state.explainTimer !== null);
+}
+
+// ---- values and slider positions ----------------------------------------------------------------
+
+function formatValue({ state }, j, v) {
+  const f = state.feats[j];
+  if (f.categorical) {
+    const k = f.categories.findIndex((c) => c === v);
+    return k >= 0 ? f.labels[k] : nbxFormat(v);
   }
-  root.dataset.busy = "false";
+  if (f.integer) return String(Math.round(v));
+  return nbxFormat(v);
+}
 
-  const decoded = (name) => { const a = nbxDecodeArray(model.get(name)); return a ? Float64Array.from(a.data) : null; };
+function sliderToValue({ state }, j, s) {
+  const f = state.feats[j];
+  return f.categorical ? f.categories[Math.round(Number(s))] : Number(s);
+}
 
-  function themeColor(name, fallback) {
-    const v = getComputedStyle(root).getPropertyValue(name).trim();
-    return v || fallback;
-  }
+/** A categorical slider moves over category positions: the nearest category's index. */
+function valueToSlider({ state }, j, v) {
+  const f = state.feats[j];
+  if (!f.categorical) return String(v);
+  let best = 0;
+  f.categories.forEach((c, k) => { if (Math.abs(c - v) < Math.abs(f.categories[best] - v)) best = k; });
+  return String(best);
+}
 
-  function formatValue(j, v) {
-    const f = feats[j];
-    if (f.categorical) {
-      const k = f.categories.findIndex((c) => c === v);
-      return k >= 0 ? f.labels[k] : nbxFormat(v);
+// ---- the feature rows -----------------------------------------------------------------------------
+
+/** One row per feature: name (a lock when immutable), histogram with the slider over it, value, contribution. */
+function buildRows(view) {
+  const { model, state, dom } = view;
+  state.feats = model.get("features") || [];
+  dom.table.replaceChildren();
+  const head = dom.table.appendChild(nbxEl("div", { class: "nbx-cf-row nbx-cf-head", "aria-hidden": "true" }));
+  for (const t of ["feature", "value (training distribution behind)", "value · change", "contribution"]) head.appendChild(nbxEl("span", {}, t));
+  state.rows = state.feats.map((f, j) => {
+    const row = dom.table.appendChild(nbxEl("div", { class: "nbx-cf-row", "data-feature": String(j) }));
+    const id = `${state.uid}-f${j}`;
+    const label = row.appendChild(nbxEl("label", { class: "nbx-cf-name", for: id }));
+    label.appendChild(nbxEl("span", { class: "nbx-cf-name-text" }, f.name));
+    if (f.immutable) {
+      label.appendChild(nbxCfLock());
+      label.appendChild(nbxEl("span", { class: "nbx-visually-hidden" }, " (immutable)"));
+      row.classList.add("nbx-cf-immutable");
     }
-    if (f.integer) return String(Math.round(v));
-    return nbxFormat(v);
-  }
-
-  function sliderToValue(j, s) {
-    const f = feats[j];
-    return f.categorical ? f.categories[Math.round(Number(s))] : Number(s);
-  }
-
-  function valueToSlider(j, v) {
-    const f = feats[j];
-    if (!f.categorical) return String(v);
-    let best = 0;
-    f.categories.forEach((c, k) => { if (Math.abs(c - v) < Math.abs(f.categories[best] - v)) best = k; });
-    return String(best);
-  }
-
-  // ---- rows -------------------------------------------------------------------------------------
-  function build() {
-    feats = model.get("features") || [];
-    table.replaceChildren();
-    const head = table.appendChild(nbxEl("div", { class: "nbx-cf-row nbx-cf-head", "aria-hidden": "true" }));
-    for (const t of ["feature", "value (training distribution behind)", "value · change", "contribution"]) head.appendChild(nbxEl("span", {}, t));
-    rows = feats.map((f, j) => {
-      const row = table.appendChild(nbxEl("div", { class: "nbx-cf-row", "data-feature": String(j) }));
-      const id = `${uid}-f${j}`;
-      const label = row.appendChild(nbxEl("label", { class: "nbx-cf-name", for: id }));
-      label.appendChild(nbxEl("span", { class: "nbx-cf-name-text" }, f.name));
-      if (f.immutable) {
-        label.appendChild(nbxCfLock());
-        label.appendChild(nbxEl("span", { class: "nbx-visually-hidden" }, " (immutable)"));
-        row.classList.add("nbx-cf-immutable");
-      }
-      const track = row.appendChild(nbxEl("div", { class: "nbx-cf-track" }));
-      const hist = track.appendChild(nbxEl("canvas", { class: "nbx-cf-hist", width: "200", height: "26", "aria-hidden": "true" }));
-      // a locked slider shows its exact value (step "any"); the others move on a grid of 1000 steps
-      const attrs = f.categorical
-        ? { min: "0", max: String(f.categories.length - 1), step: "1" }
-        : { min: String(f.lower), max: String(f.upper), step: f.immutable ? "any" : String(f.step) };
-      const slider = track.appendChild(nbxEl("input", { type: "range", id, class: "nbx-cf-slider", ...attrs, "aria-label": f.name }));
-      if (f.immutable || f.upper === f.lower) slider.disabled = true;
-      const readout = row.appendChild(nbxEl("span", { class: "nbx-cf-readout" }));
-      const valueText = readout.appendChild(nbxEl("span", { class: "nbx-cf-value" }));
-      const deltaText = readout.appendChild(nbxEl("span", { class: "nbx-cf-delta" }));
-      const contrib = row.appendChild(nbxEl("span", { class: "nbx-cf-contrib" }));
-      const bar = contrib.appendChild(nbxEl("span", { class: "nbx-cf-contrib-bar" }));
-      const contribText = contrib.appendChild(nbxEl("span", { class: "nbx-cf-contrib-text" }));
-
-      // JupyterLab's command-mode shortcuts match any focused non-text control (":focus:not(:read-write)"):
-      // keep the slider's own keys (arrows, Home, End, Page Up/Down) for the slider
-      slider.addEventListener("keydown", (e) => { if (NBX_CF_SLIDER_KEYS.has(e.key)) e.stopPropagation(); });
-      slider.addEventListener("pointerdown", () => { dragging = true; });
-      slider.addEventListener("input", () => {
-        if (f.immutable) { slider.value = valueToSlider(j, current[j]); return; }
-        current[j] = sliderToValue(j, slider.value);
-        paintRow(j);
-        schedulePredict();
-      });
-      slider.addEventListener("change", () => { dragging = false; schedulePredict(); });
-      return { row, slider, hist, valueText, deltaText, bar, contribText };
+    const track = row.appendChild(nbxEl("div", { class: "nbx-cf-track" }));
+    const hist = track.appendChild(nbxEl("canvas", { class: "nbx-cf-hist", width: "200", height: "26", "aria-hidden": "true" }));
+    // a locked slider shows its exact value (step "any"); the others move on a grid of 1000 steps
+    const attrs = f.categorical
+      ? { min: "0", max: String(f.categories.length - 1), step: "1" }
+      : { min: String(f.lower), max: String(f.upper), step: f.immutable ? "any" : String(f.step) };
+    const slider = track.appendChild(nbxEl("input", { type: "range", id, class: "nbx-cf-slider", ...attrs, "aria-label": f.name }));
+    if (f.immutable || f.upper === f.lower) slider.disabled = true;
+    const readout = row.appendChild(nbxEl("span", { class: "nbx-cf-readout" }));
+    const valueText = readout.appendChild(nbxEl("span", { class: "nbx-cf-value" }));
+    const deltaText = readout.appendChild(nbxEl("span", { class: "nbx-cf-delta" }));
+    const contrib = row.appendChild(nbxEl("span", { class: "nbx-cf-contrib" }));
+    const bar = contrib.appendChild(nbxEl("span", { class: "nbx-cf-contrib-bar" }));
+    const contribText = contrib.appendChild(nbxEl("span", { class: "nbx-cf-contrib-text" }));
+    slider.addEventListener("pointerdown", () => { state.dragging = true; });
+    slider.addEventListener("input", () => {
+      if (f.immutable) { slider.value = valueToSlider(view, j, state.current[j]); return; }
+      state.current[j] = sliderToValue(view, j, slider.value);
+      paintRow(view, j);
+      schedulePredict(view);
     });
-  }
-
-  function onPointerUp() { if (dragging) { dragging = false; schedulePredict(); } }
-
-  function drawHistogram(j) {
-    const { hist } = rows[j];
-    const f = feats[j];
-    const h = nbxDecodeArray(model.get("histograms"));
-    const ctx = hist.getContext("2d");
-    const W = hist.width, H = hist.height, pad = 8;
-    ctx.clearRect(0, 0, W, H);
-    if (!h) return;
-    const bins = h.shape[1];
-    const counts = h.data.subarray(j * bins, (j + 1) * bins);
-    ctx.fillStyle = themeColor("--jp-layout-color3", "#c8c8c8");
-    const xOf = (t) => pad + t * (W - 2 * pad);
-    if (f.categorical) {
-      const k = f.categories.length;
-      for (let i = 0; i < k; i++) {
-        const x = xOf(k > 1 ? i / (k - 1) : 0.5);
-        const bh = counts[i] * (H - 4);
-        ctx.fillRect(x - 5, H - bh, 10, bh);
-      }
-    } else {
-      const width = (W - 2 * pad) / bins;
-      for (let i = 0; i < bins; i++) {
-        const bh = counts[i] * (H - 4);
-        ctx.fillRect(pad + i * width + 0.5, H - bh, Math.max(1, width - 1), bh);
-      }
-    }
-    const pos = (v) => {
-      if (f.categorical) { const k = f.categories.length; const i = Number(valueToSlider(j, v)); return xOf(k > 1 ? i / (k - 1) : 0.5); }
-      return xOf(f.upper > f.lower ? (v - f.lower) / (f.upper - f.lower) : 0.5);
-    };
-    ctx.strokeStyle = themeColor("--jp-ui-font-color2", "#555");
-    ctx.setLineDash([2, 2]);
-    ctx.beginPath(); ctx.moveTo(pos(original[j]) + 0.5, 0); ctx.lineTo(pos(original[j]) + 0.5, H); ctx.stroke();
-    ctx.setLineDash([]);
-    ctx.strokeStyle = themeColor("--jp-brand-color1", "#1976d2");
-    ctx.lineWidth = 2;
-    ctx.beginPath(); ctx.moveTo(pos(current[j]), 0); ctx.lineTo(pos(current[j]), H); ctx.stroke();
-    ctx.lineWidth = 1;
-  }
-
-  function paintRow(j) {
-    const r = rows[j];
-    const f = feats[j];
-    const v = current[j];
-    const text = formatValue(j, v);
-    r.slider.setAttribute("aria-valuetext", text);
-    r.valueText.textContent = text;
-    const changed = Math.abs(v - original[j]) > 1e-9 * Math.max(1, Math.abs(original[j]));
-    r.row.classList.toggle("nbx-changed", changed);
-    r.row.dataset.value = String(v);
-    if (!changed) r.deltaText.textContent = "";
-    else if (f.categorical) r.deltaText.textContent = ` (was ${formatValue(j, original[j])})`;
-    else {
-      const d = v - original[j];
-      r.deltaText.textContent = ` ${d > 0 ? "+" : "−"}${f.integer ? Math.abs(Math.round(d)) : nbxFormat(Math.abs(d))} (was ${formatValue(j, original[j])})`;
-    }
-    drawHistogram(j);
-  }
-
-  function setSliders() {
-    rows.forEach((r, j) => { r.slider.value = valueToSlider(j, current[j]); paintRow(j); });
-  }
-
-  // ---- prediction -------------------------------------------------------------------------------
-  function renderPrediction(pred) {
-    predictionBox.replaceChildren();
-    if (!pred) return;
-    const names = model.get("class_names") || [];
-    const target = model.get("target");
-    if (model.get("kind") !== "probability") {
-      const v = pred[0];
-      predictionBox.appendChild(nbxEl("div", { class: "nbx-cf-regression" }, `prediction ${nbxFormat(v)}`));
-      const desired = model.get("desired"), eps = model.get("epsilon");
-      const ok = Math.abs(v - desired) <= eps + 1e-12;
-      predictionBox.dataset.predicted = nbxFormat(v);
-      maybeAnnounce(`prediction ${nbxFormat(v)}${ok ? " (target reached)" : ""}`, ok);
-      return;
-    }
-    let top = 0;
-    for (let k = 1; k < pred.length; k++) if (pred[k] > pred[top]) top = k;
-    for (let k = 0; k < pred.length; k++) {
-      const line = predictionBox.appendChild(nbxEl("div", { class: "nbx-cf-class" + (k === top ? " nbx-cf-top" : "") + (k === target ? " nbx-cf-target" : ""), "data-class": String(k) }));
-      line.appendChild(nbxEl("span", { class: "nbx-cf-class-name" }, names[k] !== undefined ? names[k] : `class ${k}`));
-      const meter = line.appendChild(nbxEl("span", { class: "nbx-cf-meter", role: "img", "aria-label": `${names[k] ?? k}: ${(pred[k] * 100).toFixed(1)} percent` }));
-      meter.appendChild(nbxEl("span", { class: "nbx-cf-meter-fill", style: { width: `${(pred[k] * 100).toFixed(2)}%` } }));
-      line.appendChild(nbxEl("span", { class: "nbx-cf-prob" }, `${(pred[k] * 100).toFixed(1)}%`));
-    }
-    predictionBox.dataset.predicted = names[top] !== undefined ? names[top] : `class ${top}`;
-    predictionBox.dataset.probability = String(pred[target]);
-    const reached = Math.abs(pred[target] - model.get("desired")) <= model.get("epsilon") + 1e-12;
-    maybeAnnounce(`prediction: ${predictionBox.dataset.predicted} (${(pred[top] * 100).toFixed(1)}%)`, reached);
-  }
-
-  function maybeAnnounce(text, reached) {
-    const key = `${text.split(" (")[0]}|${reached}`;
-    if (key !== lastPredicted) {
-      lastPredicted = key;
-      live.textContent = text + (reached ? " — target reached" : "");
-    }
-  }
-
-  // ---- counterfactual list ----------------------------------------------------------------------
-  function renderCounterfactuals() {
-    const info = model.get("counterfactual_info") || [];
-    const sel = model.get("selected");
-    const n = info.length;
-    stepGroup.hidden = n === 0;
-    prevButton.disabled = n < 2;
-    nextButton.disabled = n < 2;
-    stepText.textContent = n === 0 ? "" : (sel >= 0 ? ` ${sel + 1} of ${n} ` : ` – of ${n} `);
-    cfInfo.replaceChildren();
-    rows.forEach((r) => r.row.classList.remove("nbx-cf-in-counterfactual"));
-    if (n === 0 || sel < 0 || sel >= n) return;
-    const c = info[sel];
-    cfInfo.appendChild(nbxEl("div", { class: c.valid ? "nbx-cf-valid" : "nbx-cf-invalid" },
-      `counterfactual ${sel + 1}: ${c.valid ? "valid" : "not valid"} · distance ${nbxFormat(c.distance)} MAD · ${c.n_changed} feature${c.n_changed === 1 ? "" : "s"} changed`));
-    for (const j of c.changed || []) if (rows[j]) rows[j].row.classList.add("nbx-cf-in-counterfactual");
-  }
-
-  // ---- explanation ------------------------------------------------------------------------------
-  function renderExplanation() {
-    const info = model.get("explanation") || {};
-    const values = decoded("explanation_values");
-    explainerSelect.value = model.get("explainer");
-    if (!values || !info.label) {
-      explainHeading.textContent = model.get("explainer") === "none" ? "" : "explanation";
-      explainInfo.textContent = "";
-      rows.forEach((r) => { r.bar.style.width = "0"; r.contribText.textContent = ""; });
-      return;
-    }
-    const what = info.output === "probability" ? `P(${info.target_name})` : "prediction";
-    explainHeading.textContent = `${info.label} of ${what}`;
-    explainInfo.textContent = `base ${nbxFormat(info.base)} → ${nbxFormat(info.prediction)}` +
-      (info.fidelity !== null && info.fidelity !== undefined ? ` · fidelity R² ${info.fidelity.toFixed(2)}` : "");
-    let top = 0;
-    for (const v of values) top = Math.max(top, Math.abs(v));
-    rows.forEach((r, j) => {
-      const v = values[j] || 0;
-      const w = top > 0 ? (Math.abs(v) / top) * 50 : 0;
-      r.bar.style.width = `${w}%`;
-      r.bar.style.left = v >= 0 ? "50%" : `${50 - w}%`;
-      r.bar.classList.toggle("nbx-negative", v < 0);
-      r.contribText.textContent = Math.abs(v) <= 1e-9 * top ? "0" : (v >= 0 ? "+" : "−") + nbxFormat(Math.abs(v));
-      r.row.dataset.contribution = String(v);
-    });
-  }
-
-  // ---- requests ---------------------------------------------------------------------------------
-  function schedulePredict() {
-    if (timer !== null) return;
-    const wait = Math.max(0, NBX_CF_THROTTLE_MS - (performance.now() - lastSent));
-    timer = setTimeout(() => { timer = null; lastSent = performance.now(); sendPredict(); updateBusy(); }, wait);
-    updateBusy();
-  }
-
-  async function sendPredict(selected) {
-    const params = { value: nbxEncodeArray(Float64Array.from(current), [current.length]) };
-    if (selected !== undefined) params.selected = selected;
-    const answer = await requester.request("predict", params);
-    if (answer.stale || answer.status !== "ok") return;
-    const v = nbxDecodeArray(answer.data.value);
-    if (!dragging && timer === null && v) { current = Float64Array.from(v.data); setSliders(); }
-    const p = nbxDecodeArray(answer.data.prediction);
-    renderPrediction(p ? p.data : null);
-    renderCounterfactuals();
-    root.dataset.state = "predicted";
-    scheduleExplain();
-  }
-
-  function scheduleExplain(explainer) {
-    if (explainer === undefined && model.get("explainer") === "none") return;
-    clearTimeout(explainTimer);
-    explainTimer = setTimeout(() => { explainTimer = null; sendExplain(explainer); updateBusy(); },
-                              explainer === undefined ? NBX_CF_EXPLAIN_DELAY_MS : 0);
-    updateBusy();
-  }
-
-  async function sendExplain(explainer) {
-    if (dragging || timer !== null) { scheduleExplain(explainer); return; }
-    const params = { value: nbxEncodeArray(Float64Array.from(current), [current.length]) };
-    if (explainer !== undefined) params.explainer = explainer;
-    explainHeading.classList.add("nbx-updating");
-    const answer = await requester.request("explain", params);
-    if (answer.stale) return;
-    explainHeading.classList.remove("nbx-updating");
-    if (answer.status === "ok") renderExplanation();
-  }
-
-  async function find() {
-    findButton.disabled = true;
-    progress.hidden = false;
-    progress.removeAttribute("value");
-    live.textContent = "searching for counterfactuals…";
-    lastPredicted = null;
-    const answer = await requester.request("find", { n: Number(countSelect.value), sparse: sparseButton.getAttribute("aria-pressed") === "true" });
-    if (answer.stale) return;
-    findButton.disabled = false;
-    progress.hidden = true;
-    if (answer.status !== "ok") { live.textContent = "the search failed: see the error above"; return; }
-    current = decoded("value");
-    setSliders();
-    renderPrediction(decoded("prediction"));
-    renderCounterfactuals();
-    renderExplanation();
-    const info = model.get("counterfactual_info") || [];
-    if (info.length) {
-      const c = info[0];
-      live.textContent = `${info.length} counterfactual${info.length === 1 ? "" : "s"} found; showing 1 (${c.valid ? "valid" : "not valid"}, ${c.n_changed} feature${c.n_changed === 1 ? "" : "s"} changed). ${live.textContent}`;
-    }
-    root.dataset.state = "found";
-  }
-
-  function step(delta) {
-    const cfs = nbxDecodeArray(model.get("counterfactuals"));
-    const info = model.get("counterfactual_info") || [];
-    if (!cfs || info.length === 0) return;
-    const n = info.length, F = current.length;
-    const sel = ((model.get("selected") < 0 ? (delta > 0 ? -1 : 0) : model.get("selected")) + delta + n) % n;
-    current = Float64Array.from(cfs.data.subarray(sel * F, (sel + 1) * F));
-    setSliders();
-    if (timer !== null) { clearTimeout(timer); timer = null; }
-    sendPredict(sel);
-  }
-
-  findButton.addEventListener("click", find);
-  sparseButton.addEventListener("click", () => sparseButton.setAttribute("aria-pressed", String(sparseButton.getAttribute("aria-pressed") !== "true")));
-  prevButton.addEventListener("click", () => step(-1));
-  nextButton.addEventListener("click", () => step(1));
-  resetButton.addEventListener("click", () => {
-    current = Float64Array.from(original);
-    setSliders();
-    if (timer !== null) { clearTimeout(timer); timer = null; }
-    lastPredicted = null;
-    sendPredict(-1);
+    slider.addEventListener("change", () => { state.dragging = false; schedulePredict(view); });
+    return { row, slider, hist, valueText, deltaText, bar, contribText };
   });
-  explainerSelect.addEventListener("change", () => scheduleExplain(explainerSelect.value));
+}
 
-  // ---- changes made from Python (or another view): applied when no request of ours is pending ----
-  const idle = () => requester.inFlight() === 0 && !dragging && timer === null;
-  model.on("change:value", () => { if (idle()) { current = decoded("value"); setSliders(); } });
-  model.on("change:prediction", () => { if (idle()) renderPrediction(decoded("prediction")); });
-  model.on("change:counterfactual_info change:selected", () => { if (idle()) renderCounterfactuals(); });
-  model.on("change:explanation change:explanation_values change:explainer", () => { if (idle()) renderExplanation(); });
+/** The training histogram of feature j, the original value (dashed) and the current one. */
+function drawHistogram(view, j) {
+  const { model, state, dom } = view;
+  const { hist } = state.rows[j];
+  const f = state.feats[j];
+  const h = nbxDecodeArray(model.get("histograms"));
+  const ctx = hist.getContext("2d");
+  const W = hist.width, H = hist.height, pad = 8;
+  ctx.clearRect(0, 0, W, H);
+  if (!h) return;
+  const bins = h.shape[1];
+  const counts = h.data.subarray(j * bins, (j + 1) * bins);
+  ctx.fillStyle = nbxThemeColor(dom.root, "--jp-layout-color3", "#c8c8c8");
+  const xOf = (t) => pad + t * (W - 2 * pad);
+  const k = f.categorical ? f.categories.length : 0;
+  if (f.categorical) {
+    for (let i = 0; i < k; i++) {
+      const x = xOf(k > 1 ? i / (k - 1) : 0.5);
+      const bh = counts[i] * (H - 4);
+      ctx.fillRect(x - 5, H - bh, 10, bh);
+    }
+  } else {
+    const width = (W - 2 * pad) / bins;
+    for (let i = 0; i < bins; i++) {
+      const bh = counts[i] * (H - 4);
+      ctx.fillRect(pad + i * width + 0.5, H - bh, Math.max(1, width - 1), bh);
+    }
+  }
+  const pos = (v) => {
+    if (f.categorical) { const i = Number(valueToSlider(view, j, v)); return xOf(k > 1 ? i / (k - 1) : 0.5); }
+    return xOf(f.upper > f.lower ? (v - f.lower) / (f.upper - f.lower) : 0.5);
+  };
+  ctx.strokeStyle = nbxThemeColor(dom.root, "--jp-ui-font-color2", "#555");
+  ctx.setLineDash([2, 2]);
+  ctx.beginPath(); ctx.moveTo(pos(state.original[j]) + 0.5, 0); ctx.lineTo(pos(state.original[j]) + 0.5, H); ctx.stroke();
+  ctx.setLineDash([]);
+  ctx.strokeStyle = nbxThemeColor(dom.root, "--jp-brand-color1", "#1976d2");
+  ctx.lineWidth = 2;
+  ctx.beginPath(); ctx.moveTo(pos(state.current[j]), 0); ctx.lineTo(pos(state.current[j]), H); ctx.stroke();
+  ctx.lineWidth = 1;
+}
+
+/** Row j's value text, its change from the original, and its histogram. */
+function paintRow(view, j) {
+  const { state } = view;
+  const r = state.rows[j];
+  const f = state.feats[j];
+  const v = state.current[j], was = state.original[j];
+  const text = formatValue(view, j, v);
+  r.slider.setAttribute("aria-valuetext", text);
+  r.valueText.textContent = text;
+  const changed = Math.abs(v - was) > 1e-9 * Math.max(1, Math.abs(was));
+  r.row.classList.toggle("nbx-changed", changed);
+  r.row.dataset.value = String(v);
+  if (!changed) r.deltaText.textContent = "";
+  else if (f.categorical) r.deltaText.textContent = ` (was ${formatValue(view, j, was)})`;
+  else {
+    const d = v - was;
+    r.deltaText.textContent = ` ${d > 0 ? "+" : "−"}${f.integer ? Math.abs(Math.round(d)) : nbxFormat(Math.abs(d))} (was ${formatValue(view, j, was)})`;
+  }
+  drawHistogram(view, j);
+}
+
+/** Every slider and row at the current point. */
+function setSliders(view) {
+  view.state.rows.forEach((r, j) => { r.slider.value = valueToSlider(view, j, view.state.current[j]); paintRow(view, j); });
+}
+
+// ---- the side panel -------------------------------------------------------------------------------
+
+/** The prediction: one meter per class (probabilities) or the predicted value (regression). */
+function renderPrediction(view, pred) {
+  const { model, dom } = view;
+  const box = dom.predictionBox;
+  box.replaceChildren();
+  if (!pred) return;
+  const names = model.get("class_names") || [];
+  const target = model.get("target");
+  if (model.get("kind") !== "probability") {
+    const v = pred[0];
+    box.appendChild(nbxEl("div", { class: "nbx-cf-regression" }, `prediction ${nbxFormat(v)}`));
+    const ok = Math.abs(v - model.get("desired")) <= model.get("epsilon") + 1e-12;
+    box.dataset.predicted = nbxFormat(v);
+    announce(view, `prediction ${nbxFormat(v)}${ok ? " (target reached)" : ""}`, ok);
+    return;
+  }
+  let top = 0;
+  for (let k = 1; k < pred.length; k++) if (pred[k] > pred[top]) top = k;
+  for (let k = 0; k < pred.length; k++) {
+    const line = box.appendChild(nbxEl("div", { class: "nbx-cf-class" + (k === top ? " nbx-cf-top" : "") + (k === target ? " nbx-cf-target" : ""), "data-class": String(k) }));
+    line.appendChild(nbxEl("span", { class: "nbx-cf-class-name" }, names[k] !== undefined ? names[k] : `class ${k}`));
+    const meter = line.appendChild(nbxEl("span", { class: "nbx-cf-meter", role: "img", "aria-label": `${names[k] ?? k}: ${(pred[k] * 100).toFixed(1)} percent` }));
+    meter.appendChild(nbxEl("span", { class: "nbx-cf-meter-fill", style: { width: `${(pred[k] * 100).toFixed(2)}%` } }));
+    line.appendChild(nbxEl("span", { class: "nbx-cf-prob" }, `${(pred[k] * 100).toFixed(1)}%`));
+  }
+  box.dataset.predicted = names[top] !== undefined ? names[top] : `class ${top}`;
+  box.dataset.probability = String(pred[target]);
+  const reached = Math.abs(pred[target] - model.get("desired")) <= model.get("epsilon") + 1e-12;
+  announce(view, `prediction: ${box.dataset.predicted} (${(pred[top] * 100).toFixed(1)}%)`, reached);
+}
+
+/** Say the prediction in the live region when the predicted class (or reaching the target) changed. */
+function announce({ state, dom }, text, reached) {
+  const key = `${text.split(" (")[0]}|${reached}`;
+  if (key === state.lastAnnounced) return;
+  state.lastAnnounced = key;
+  dom.status.say(text + (reached ? " — target reached" : ""));
+}
+
+/** The step buttons and the selected counterfactual's summary; its changed features marked in the table. */
+function renderCounterfactuals({ model, state, dom }) {
+  const info = model.get("counterfactual_info") || [];
+  const sel = model.get("selected");
+  const n = info.length;
+  dom.stepGroup.hidden = n === 0;
+  dom.prevButton.disabled = n < 2;
+  dom.nextButton.disabled = n < 2;
+  dom.stepText.textContent = n === 0 ? "" : (sel >= 0 ? ` ${sel + 1} of ${n} ` : ` – of ${n} `);
+  dom.cfInfo.replaceChildren();
+  state.rows.forEach((r) => r.row.classList.remove("nbx-cf-in-counterfactual"));
+  if (n === 0 || sel < 0 || sel >= n) return;
+  const c = info[sel];
+  dom.cfInfo.appendChild(nbxEl("div", { class: c.valid ? "nbx-cf-valid" : "nbx-cf-invalid" },
+    `counterfactual ${sel + 1}: ${c.valid ? "valid" : "not valid"} · distance ${nbxFormat(c.distance)} MAD · ${c.n_changed} feature${c.n_changed === 1 ? "" : "s"} changed`));
+  for (const j of c.changed || []) if (state.rows[j]) state.rows[j].row.classList.add("nbx-cf-in-counterfactual");
+}
+
+/** The local explanation: heading, base → prediction, one signed bar per feature row. */
+function renderExplanation({ model, state, dom }) {
+  const info = model.get("explanation") || {};
+  const values = decodedTrait(model, "explanation_values");
+  dom.explainerSelect.value = model.get("explainer");
+  if (!values || !info.label) {
+    dom.explainHeading.textContent = model.get("explainer") === "none" ? "" : "explanation";
+    dom.explainInfo.textContent = "";
+    state.rows.forEach((r) => { r.bar.style.width = "0"; r.contribText.textContent = ""; });
+    return;
+  }
+  const what = info.output === "probability" ? `P(${info.target_name})` : "prediction";
+  dom.explainHeading.textContent = `${info.label} of ${what}`;
+  dom.explainInfo.textContent = `base ${nbxFormat(info.base)} → ${nbxFormat(info.prediction)}` +
+    (info.fidelity !== null && info.fidelity !== undefined ? ` · fidelity R² ${info.fidelity.toFixed(2)}` : "");
+  let top = 0;
+  for (const v of values) top = Math.max(top, Math.abs(v));
+  state.rows.forEach((r, j) => {
+    const v = values[j] || 0;
+    const w = top > 0 ? (Math.abs(v) / top) * 50 : 0;
+    r.bar.style.width = `${w}%`;
+    r.bar.style.left = v >= 0 ? "50%" : `${50 - w}%`;
+    r.bar.classList.toggle("nbx-negative", v < 0);
+    r.contribText.textContent = Math.abs(v) <= 1e-9 * top ? "0" : (v >= 0 ? "+" : "−") + nbxFormat(Math.abs(v));
+    r.row.dataset.contribution = String(v);
+  });
+}
+
+// ---- asking and applying answers --------------------------------------------------------------------
+
+/** Send the current point at most every NBX_CF_THROTTLE_MS while a slider moves. */
+function schedulePredict(view) {
+  const { state } = view;
+  if (state.timer !== null) return;
+  const wait = Math.max(0, NBX_CF_THROTTLE_MS - (performance.now() - state.lastSent));
+  state.timer = setTimeout(() => { state.timer = null; state.lastSent = performance.now(); sendPredict(view); updateBusy(view); }, wait);
+  updateBusy(view);
+}
+
+function cancelScheduledPredict({ state }) {
+  if (state.timer !== null) { clearTimeout(state.timer); state.timer = null; }
+}
+
+/** Ask the kernel to predict the current point (and select counterfactual `selected`); apply the answer. */
+async function sendPredict(view, selected) {
+  const { state, dom } = view;
+  const params = { value: nbxEncodeArray(Float64Array.from(state.current), [state.current.length]) };
+  if (selected !== undefined) params.selected = selected;
+  const answer = await view.requester.request("predict", params);
+  if (answer.stale) return;
+  if (answer.status === "error") {
+    if (state.timer === null) showKernelPoint(view);  // else a newer point is about to be asked for
+    state.lastAnnounced = null;
+    dom.status.say("the model failed at that point (see the error above); back to the last point it predicted");
+    dom.root.dataset.state = "error";
+    return;
+  }
+  if (answer.status !== "ok") return;
+  const v = nbxDecodeArray(answer.data.value);  // the kernel's projection (integers rounded, ranges clipped)
+  if (!state.dragging && state.timer === null && v) { state.current = Float64Array.from(v.data); setSliders(view); }
+  const p = nbxDecodeArray(answer.data.prediction);
+  renderPrediction(view, p ? p.data : null);
+  renderCounterfactuals(view);
+  dom.root.dataset.state = "predicted";
+  scheduleExplain(view);
+}
+
+/** Undo the optimistic moves: sliders, rows, prediction and selection as the kernel holds them. */
+function showKernelPoint(view) {
+  const { model, state } = view;
+  state.current = decodedTrait(model, "value") || Float64Array.from(state.original);
+  setSliders(view);
+  renderPrediction(view, decodedTrait(model, "prediction"));
+  renderCounterfactuals(view);
+}
+
+/** Explain the current point once the sliders rest (now, when the explainer was just chosen). */
+function scheduleExplain(view, explainer) {
+  const { model, state } = view;
+  if (explainer === undefined && model.get("explainer") === "none") return;
+  clearTimeout(state.explainTimer);
+  state.explainTimer = setTimeout(() => { state.explainTimer = null; sendExplain(view, explainer); updateBusy(view); },
+                                  explainer === undefined ? NBX_CF_EXPLAIN_DELAY_MS : 0);
+  updateBusy(view);
+}
+
+async function sendExplain(view, explainer) {
+  const { state, dom } = view;
+  if (state.dragging || state.timer !== null) { scheduleExplain(view, explainer); return; }
+  const params = { value: nbxEncodeArray(Float64Array.from(state.current), [state.current.length]) };
+  if (explainer !== undefined) params.explainer = explainer;
+  dom.explainHeading.classList.add("nbx-updating");
+  const answer = await view.requester.request("explain", params);
+  if (answer.stale) return;
+  dom.explainHeading.classList.remove("nbx-updating");
+  if (answer.status === "ok" || answer.status === "error") renderExplanation(view);  // on error: the kernel's explainer again
+}
+
+/** Search for counterfactuals (progress with an estimate); show the first one found. */
+async function find(view) {
+  const { model, state, dom } = view;
+  dom.findButton.disabled = true;
+  dom.status.busy("searching for counterfactuals…");
+  state.lastAnnounced = null;
+  const answer = await view.requester.request("find", { n: Number(dom.countSelect.value), sparse: dom.sparseButton.getAttribute("aria-pressed") === "true" });
+  if (answer.stale) return;
+  dom.findButton.disabled = false;
+  if (answer.status !== "ok") { dom.status.done("the search failed: see the error above"); return; }
+  dom.status.done();
+  state.current = decodedTrait(model, "value");
+  setSliders(view);
+  renderPrediction(view, decodedTrait(model, "prediction"));
+  renderCounterfactuals(view);
+  renderExplanation(view);
+  const info = model.get("counterfactual_info") || [];
+  if (info.length) {
+    const c = info[0];
+    dom.status.say(`${info.length} counterfactual${info.length === 1 ? "" : "s"} found; showing 1 (${c.valid ? "valid" : "not valid"}, ${c.n_changed} feature${c.n_changed === 1 ? "" : "s"} changed). ${dom.status.text()}`);
+  }
+  dom.root.dataset.state = "found";
+}
+
+/** Move to the previous or next counterfactual found. */
+function step(view, delta) {
+  const { model, state } = view;
+  const cfs = nbxDecodeArray(model.get("counterfactuals"));
+  const info = model.get("counterfactual_info") || [];
+  if (!cfs || info.length === 0) return;
+  const n = info.length, F = state.current.length;
+  const sel = ((model.get("selected") < 0 ? (delta > 0 ? -1 : 0) : model.get("selected")) + delta + n) % n;
+  state.current = Float64Array.from(cfs.data.subarray(sel * F, (sel + 1) * F));
+  setSliders(view);
+  cancelScheduledPredict(view);
+  sendPredict(view, sel);
+}
+
+/** What the user does: buttons find, step and reset; the explainer menu re-explains. (Sliders: buildRows.) */
+function listenToUser(view) {
+  const { state, dom } = view;
+  dom.findButton.addEventListener("click", () => find(view));
+  dom.sparseButton.addEventListener("click", () => dom.sparseButton.setAttribute("aria-pressed", String(dom.sparseButton.getAttribute("aria-pressed") !== "true")));
+  dom.prevButton.addEventListener("click", () => step(view, -1));
+  dom.nextButton.addEventListener("click", () => step(view, 1));
+  dom.resetButton.addEventListener("click", () => {
+    state.current = Float64Array.from(state.original);
+    setSliders(view);
+    cancelScheduledPredict(view);
+    state.lastAnnounced = null;
+    sendPredict(view, -1);
+  });
+  dom.explainerSelect.addEventListener("change", () => scheduleExplain(view, dom.explainerSelect.value));
+  // a drag that ends outside the slider still ends
+  state.onPointerUp = () => { if (state.dragging) { state.dragging = false; schedulePredict(view); } };
+  window.addEventListener("pointerup", state.onPointerUp);
+}
+
+/** Changes made from Python (or another view): applied when no request of ours is pending. */
+function followKernel(view) {
+  const { model, state, requester } = view;
+  const idle = () => requester.inFlight() === 0 && !state.dragging && state.timer === null;
+  model.on("change:value", () => { if (idle()) { state.current = decodedTrait(model, "value"); setSliders(view); } });
+  model.on("change:prediction", () => { if (idle()) renderPrediction(view, decodedTrait(model, "prediction")); });
+  model.on("change:counterfactual_info change:selected", () => { if (idle()) renderCounterfactuals(view); });
+  model.on("change:explanation change:explanation_values change:explainer", () => { if (idle()) renderExplanation(view); });
   model.on("change:features change:histograms change:original", () => {
-    original = decoded("original") || original;
-    build(); setSliders();
+    state.original = decodedTrait(model, "original") || state.original;
+    buildRows(view); setSliders(view);
   });
+}
 
-  window.addEventListener("pointerup", onPointerUp);
-  original = decoded("original") || new Float64Array(0);
-  current = decoded("value") || Float64Array.from(original);
-  build();
-  setSliders();
-  renderPrediction(decoded("prediction"));
-  renderCounterfactuals();
-  renderExplanation();
-  root.dataset.state = "ready";
-  return () => { window.removeEventListener("pointerup", onPointerUp); clearTimeout(timer); clearTimeout(explainTimer); root.remove(); };
+function render({ model, el }) {
+  const dom = buildDom(model, el);
+  const original = decodedTrait(model, "original") || new Float64Array(0);
+  const state = {
+    uid: `nbxcf${Math.random().toString(36).slice(2, 9)}`,  // ids linking labels to sliders
+    feats: [], rows: [],
+    original, current: decodedTrait(model, "value") || Float64Array.from(original),
+    dragging: false,       // a slider is held: the kernel's echoes must not move it
+    timer: null, lastSent: 0, explainTimer: null,
+    lastAnnounced: null, onPointerUp: null,
+  };
+  const view = { model, dom, state, requester: null };
+  view.requester = nbxRequester(model, {
+    onProgress: (fraction, action, elapsed) => { if (action === "find") dom.status.progress(fraction, elapsed); },
+    onBusy: () => updateBusy(view),
+  });
+  dom.root.dataset.busy = "false";
+  listenToUser(view);
+  followKernel(view);
+  buildRows(view);
+  setSliders(view);
+  renderPrediction(view, decodedTrait(model, "prediction"));
+  renderCounterfactuals(view);
+  renderExplanation(view);
+  dom.root.dataset.state = "ready";
+  return () => {
+    window.removeEventListener("pointerup", state.onPointerUp);
+    clearTimeout(state.timer); clearTimeout(state.explainTimer);
+    dom.root.remove();
+  };
 }
 
 export default { render };

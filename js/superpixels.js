@@ -2,13 +2,21 @@
 // The view owns the mask being edited. Every change asks "predict" through nbxRequester; the answer comes
 // from the 2**M table when the kernel sent one (small segmentations: no kernel needed), else from the
 // kernel. Only the newest answer is drawn; while one is pending the bars are marked busy (never a stale
-// prediction presented as current). Explanations, re-segmentation and the target class are kernel requests
-// whose results arrive as traits. Class names are user text: set with textContent only.
+// prediction presented as current). After a table answer the view notifies the kernel ("sync") which mask
+// it shows. Explanations, re-segmentation and the target class are kernel requests whose results arrive as
+// traits. Class names are user text: set with textContent only.
+//
+// Where things are: buildDom (the page), tableAnswer (the local answerer), loadSegmentation and buildDots
+// (superpixels and their keyboard dots), drawImage (the canvas), drawBars (probabilities), drawInfo,
+// drawLegend and drawCurves (the explanation panel), drawControls (menus), predict / kernelAction /
+// keepTop (asking and applying answers), listenToUser and followKernel (events), render.
 
-function render({ model, el }) {
+const NBX_SP_RDBU = nbxColormap("RdBu");
+const NBX_SP_EXPLAINERS = [["lime", "LIME"], ["shapley", "Shapley values"], ["anchor", "Anchor"]];
+
+/** The page: toolbars, status bar, error banner, the image with its dots, the bars and the explanation panel. */
+function buildDom(model, el) {
   const root = el.appendChild(nbxEl("div", { class: "nbx-root nbx-superpixels" }));
-
-  // ---- toolbar --------------------------------------------------------------------------------------
   const toolbar = root.appendChild(nbxEl("div", { class: "nbx-toolbar" }));
   const segLabel = toolbar.appendChild(nbxEl("label", {}, "superpixels "));
   const segSelect = segLabel.appendChild(nbxEl("select", { class: "nbx-seg-method", "aria-label": "segmentation method" }));
@@ -26,17 +34,14 @@ function render({ model, el }) {
   const invertButton = actions.appendChild(nbxEl("button", { type: "button", class: "nbx-invert" }, "Invert"));
   actions.appendChild(nbxEl("span", { class: "nbx-sep", "aria-hidden": "true" }, "|"));
   const explainButtons = {};
-  for (const [name, label] of [["lime", "LIME"], ["shapley", "Shapley values"], ["anchor", "Anchor"]]) {
+  for (const [name, label] of NBX_SP_EXPLAINERS) {
     explainButtons[name] = actions.appendChild(nbxEl("button", { type: "button", class: `nbx-explain nbx-explain-${name}`, "data-method": name }, label));
   }
   const overlayButton = actions.appendChild(nbxEl("button", { type: "button", class: "nbx-show-overlay", "aria-pressed": "true" }, "show explanation"));
 
-  const status = root.appendChild(nbxEl("div", { class: "nbx-status" }));
-  const progress = status.appendChild(nbxEl("progress", { max: "1", hidden: "" }));
-  const live = status.appendChild(nbxEl("span", { class: "nbx-live", "aria-live": "polite" }));
+  const status = nbxStatusBar(root);
   nbxErrorBanner(model, root);
 
-  // ---- main area: image | bars ----------------------------------------------------------------------
   const main = root.appendChild(nbxEl("div", { class: "nbx-sp-main" }));
   const figure = main.appendChild(nbxEl("div", { class: "nbx-sp-figure" }));
   const canvas = figure.appendChild(nbxEl("canvas", { class: "nbx-sp-canvas", role: "img", "aria-label": "image with superpixels; click one to hide or show it" }));
@@ -45,402 +50,440 @@ function render({ model, el }) {
   side.appendChild(nbxEl("div", { class: "nbx-sp-heading" }, "prediction"));
   const barsBox = side.appendChild(nbxEl("div", { class: "nbx-sp-bars", "aria-busy": "false" }));
   const topLine = side.appendChild(nbxEl("div", { class: "nbx-sp-top" }));
-  const infoBox = side.appendChild(nbxEl("div", { class: "nbx-sp-info" }));
+  // until an explanation exists the panel below says what will appear there (no empty canvases)
+  const hint = side.appendChild(nbxEl("div", { class: "nbx-sp-hint" },
+    "LIME, Shapley values or Anchor colour the superpixels by how much they matter; " +
+    "the deletion and insertion curves then appear here."));
+  const infoBox = side.appendChild(nbxEl("div", { class: "nbx-sp-info", hidden: "" }));
   const infoTitle = infoBox.appendChild(nbxEl("div", { class: "nbx-sp-info-title" }));
   const infoQuality = infoBox.appendChild(nbxEl("ul", { class: "nbx-sp-quality" }));
-  const scale = infoBox.appendChild(nbxEl("div", { class: "nbx-sp-scale" }));
-  const scaleBar = scale.appendChild(nbxEl("canvas", { class: "nbx-colorbar", width: "128", height: "8" }));
+  const scale = infoBox.appendChild(nbxEl("div", { class: "nbx-sp-scale", hidden: "" }));
   const scaleText = scale.appendChild(nbxEl("span"));
+  // canvases enter the page only once painted
+  const scaleBar = nbxEl("canvas", { class: "nbx-colorbar", width: "128", height: "8", "aria-hidden": "true" });
   const curvesBox = side.appendChild(nbxEl("div", { class: "nbx-sp-curves", hidden: "" }));
-  const curveCanvas = curvesBox.appendChild(nbxEl("canvas", { class: "nbx-sp-curve", width: "240", height: "110", role: "img", "aria-label": "deletion and insertion curves" }));
+  const curveCanvas = nbxEl("canvas", { class: "nbx-sp-curve", width: "240", height: "110", role: "img", "aria-label": "deletion and insertion curves" });
   const curveText = curvesBox.appendChild(nbxEl("div", { class: "nbx-sp-auc" }));
   const keepRow = curvesBox.appendChild(nbxEl("div", { class: "nbx-sp-keep" }));
   const modeSelect = keepRow.appendChild(nbxEl("select", { class: "nbx-keep-mode", "aria-label": "keep or remove the top superpixels" }));
-  modeSelect.appendChild(nbxEl("option", { value: "keep" }, "keep top"));
-  modeSelect.appendChild(nbxEl("option", { value: "remove" }, "remove top"));
+  nbxSetOptions(modeSelect, [["keep", "keep top"], ["remove", "remove top"]]);
   const keepSlider = keepRow.appendChild(nbxEl("input", { type: "range", min: "0", max: "1", step: "1", value: "0", class: "nbx-keep", "aria-label": "number of top superpixels" }));
   const keepValue = keepRow.appendChild(nbxEl("output", { class: "nbx-keep-value" }, "0"));
+  nbxKeepKeys(root);
+  return { root, status, segSelect, paramLabel, paramName, paramInput, paramValue, fillSelect, targetSelect,
+           resetButton, invertButton, explainButtons, overlayButton, figure, canvas, dots, barsBox, topLine, hint,
+           infoBox, infoTitle, infoQuality, scale, scaleBar, scaleText, curvesBox, curveCanvas, curveText,
+           modeSelect, keepSlider, keepValue };
+}
 
-  // ---- state ------------------------------------------------------------------------------------------
-  let S = { image: null, fill: null, labels: null, boundary: null, w: 0, h: 0, m: 0, centroids: [] };
-  let mask = new Uint8Array(0);       // what is drawn and asked for
-  let focused = -1;
-  let showOverlay = true;
-  let predictions = 0;                 // predict answers drawn (tests and latency measurements read it)
+const maskString = (m) => Array.from(m, (v) => (v ? "1" : "0")).join("");
 
-  const maskString = (m) => Array.from(m, (v) => (v ? "1" : "0")).join("");
-  const kernelActive = () => { const a = nbxDecodeArray(model.get("active")); return a ? Uint8Array.from(a.data, (v) => (v ? 1 : 0)) : new Uint8Array(0); };
+/** The mask the kernel holds (its `active` trait). */
+function kernelMask(model) {
+  const a = nbxDecodeArray(model.get("active"));
+  return a ? Uint8Array.from(a.data, (v) => (v ? 1 : 0)) : new Uint8Array(0);
+}
 
-  // The table answers "predict" locally when present: row = bitmask of the shown superpixels.
-  function tableAnswer(action, params) {
-    if (action !== "predict") return undefined;
-    const table = nbxDecodeArray(model.get("table"));
-    if (!table || S.m > 30 || table.shape[0] !== 2 ** S.m) return undefined;
-    let row = 0;
-    for (let i = 0; i < S.m; i++) if (params.active[i]) row += 2 ** i;
-    const t = table.shape[1];
-    const tops = nbxDecodeArray(model.get("table_top")).data;
-    const topsP = nbxDecodeArray(model.get("table_top_p")).data;
-    const names = model.get("table_names") || {};
-    const index = tops[row];
-    return { bars: table.data.slice(row * t, (row + 1) * t), top: { index, name: names[String(index)] ?? `class ${index}`, probability: topsP[row] } };
+/** The local answerer: "predict" from the 2**M table when the kernel sent one (row = bitmask of the shown
+ *  superpixels); undefined sends the request to the kernel. */
+function tableAnswer({ model, state }, action, params) {
+  if (action !== "predict") return undefined;
+  const table = nbxDecodeArray(model.get("table"));
+  const m = state.seg.m;
+  if (!table || m > 30 || table.shape[0] !== 2 ** m) return undefined;
+  let row = 0;
+  for (let i = 0; i < m; i++) if (params.active[i]) row += 2 ** i;
+  const t = table.shape[1];
+  const tops = nbxDecodeArray(model.get("table_top")).data;
+  const topsP = nbxDecodeArray(model.get("table_top_p")).data;
+  const names = model.get("table_names") || {};
+  const index = tops[row];
+  return { bars: table.data.slice(row * t, (row + 1) * t), top: { index, name: names[String(index)] ?? `class ${index}`, probability: topsP[row] } };
+}
+
+// ---- the segmentation and its keyboard dots -------------------------------------------------------------
+
+/** Decode image, fill and labels; find each superpixel's boundary and a pixel near its centre; size the canvas. */
+function loadSegmentation(view) {
+  const { model, state, dom } = view;
+  const image = nbxDecodeArray(model.get("image"));
+  const labels = nbxDecodeArray(model.get("labels"));
+  const fill = nbxDecodeArray(model.get("fill_image"));
+  if (!image || !labels) { state.seg = { ...state.seg, image: null, labels: null, m: 0 }; return; }
+  const [h, w] = labels.shape;
+  const lab = labels.data;
+  const m = model.get("n_superpixels");
+  const boundary = new Uint8Array(h * w);
+  const sums = new Float64Array(m * 3);  // row, col, count
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const p = y * w + x, l = lab[p];
+      if ((x + 1 < w && lab[p + 1] !== l) || (y + 1 < h && lab[p + w] !== l)) boundary[p] = 1;
+      sums[l * 3] += y; sums[l * 3 + 1] += x; sums[l * 3 + 2] += 1;
+    }
   }
+  const centroids = [];
+  for (let i = 0; i < m; i++) {
+    const n = Math.max(1, sums[i * 3 + 2]);
+    centroids.push([sums[i * 3] / n, sums[i * 3 + 1] / n]);
+  }
+  // the superpixel's pixel nearest its centroid (a centroid can fall outside a curved superpixel)
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const l = lab[y * w + x], c = centroids[l];
+    const d = (y - c[0]) ** 2 + (x - c[1]) ** 2;
+    if (c[2] === undefined || d < c[2]) { c[2] = d; c[3] = y; c[4] = x; }
+  }
+  state.seg = { image: image.data, fill: fill ? fill.data : image.data, labels: lab, boundary, w, h, m,
+                centroids: centroids.map((c) => [c[3], c[4]]) };
+  const k = nbxFitCanvas(dom.canvas, w, h, model.get("display_size"));
+  dom.figure.style.width = dom.canvas.style.width; dom.figure.style.height = dom.canvas.style.height;
+  buildDots(view, k);
+}
 
-  const requester = nbxRequester(model, {
-    answer: tableAnswer,
-    onProgress: (fraction) => { progress.hidden = false; progress.value = fraction; },
-    onBusy: (isBusy) => { if (!isBusy) progress.hidden = true; },
+/** One button per superpixel at its centre: click or Space toggles, arrows move between neighbours. */
+function buildDots(view, k) {
+  const { model, state, dom } = view;
+  dom.dots.replaceChildren();
+  const interactive = model.get("interactive");
+  state.seg.centroids.forEach(([y, x], i) => {
+    const b = nbxEl("button", { type: "button", class: "nbx-sp-dot", "data-index": String(i), tabindex: i === 0 ? "0" : "-1",
+                                 "aria-label": `superpixel ${i}`, "aria-pressed": "true" });
+    b.style.left = `${(x + 0.5) * k}px`; b.style.top = `${(y + 0.5) * k}px`;
+    b.disabled = !interactive;
+    b.addEventListener("click", (event) => { event.stopPropagation(); toggle(view, i); });
+    b.addEventListener("focus", () => { state.focused = i; setRoving(dom, i); drawImage(view); });
+    b.addEventListener("blur", () => { if (state.focused === i) { state.focused = -1; drawImage(view); } });
+    b.addEventListener("keydown", (event) => moveFocus(view, event, i));
+    dom.dots.appendChild(b);
   });
-  let syncId = -1;
-  let pendingSyncs = 0;
-  model.on("msg:custom", (msg) => { if (msg && msg.type === "response" && msg.id < 0) pendingSyncs = Math.max(0, pendingSyncs - 1); });
-  function syncKernel(m) {  // after a table answer: tell the kernel (if there is one) which mask is shown
-    const [body, paths, buffers] = nbxLiftBuffers({ params: { active: m.slice() } });  // paths from the message root
-    pendingSyncs++;
-    model.send({ type: "request", id: syncId--, action: "sync", params: body.params, buffer_paths: paths }, undefined, buffers);
-  }
+}
 
-  // ---- loading traits ---------------------------------------------------------------------------------
-  function loadSegmentation() {
-    const image = nbxDecodeArray(model.get("image"));
-    const labels = nbxDecodeArray(model.get("labels"));
-    const fill = nbxDecodeArray(model.get("fill_image"));
-    if (!image || !labels) { S = { ...S, image: null, labels: null, m: 0 }; return; }
-    const [h, w] = labels.shape;
-    const lab = labels.data;
-    const m = model.get("n_superpixels");
-    const boundary = new Uint8Array(h * w);
-    const sums = new Float64Array(m * 3);  // row, col, count
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const p = y * w + x, l = lab[p];
-        if ((x + 1 < w && lab[p + 1] !== l) || (y + 1 < h && lab[p + w] !== l)) boundary[p] = 1;
-        sums[l * 3] += y; sums[l * 3 + 1] += x; sums[l * 3 + 2] += 1;
-      }
-    }
-    const centroids = [];
-    for (let i = 0; i < m; i++) {
-      const n = Math.max(1, sums[i * 3 + 2]);
-      // the superpixel's pixel nearest its centroid (a centroid can fall outside a curved superpixel)
-      centroids.push([sums[i * 3] / n, sums[i * 3 + 1] / n]);
-    }
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      const l = lab[y * w + x], c = centroids[l];
-      const d = (y - c[0]) ** 2 + (x - c[1]) ** 2;
-      if (c[2] === undefined || d < c[2]) { c[2] = d; c[3] = y; c[4] = x; }
-    }
-    S = { image: image.data, fill: fill ? fill.data : image.data, labels: lab, boundary, w, h, m,
-          centroids: centroids.map((c) => [c[3], c[4]]) };
-    const size = model.get("display_size");
-    const k = size / Math.max(w, h);
-    canvas.width = w; canvas.height = h;
-    canvas.style.width = `${Math.round(w * k)}px`; canvas.style.height = `${Math.round(h * k)}px`;
-    if (k >= 2) canvas.style.imageRendering = "pixelated";
-    figure.style.width = canvas.style.width; figure.style.height = canvas.style.height;
-    buildDots(k);
-  }
+function setRoving(dom, i) { dom.dots.querySelectorAll(".nbx-sp-dot").forEach((b, j) => b.setAttribute("tabindex", j === i ? "0" : "-1")); }
 
-  function buildDots(k) {
-    dots.replaceChildren();
-    const interactive = model.get("interactive");
-    S.centroids.forEach(([y, x], i) => {
-      const b = nbxEl("button", { type: "button", class: "nbx-sp-dot", "data-index": String(i), tabindex: i === 0 ? "0" : "-1",
-                                   "aria-label": `superpixel ${i}`, "aria-pressed": "true" });
-      b.style.left = `${(x + 0.5) * k}px`; b.style.top = `${(y + 0.5) * k}px`;
-      b.disabled = !interactive;
-      b.addEventListener("click", (event) => { event.stopPropagation(); toggle(i); });
-      b.addEventListener("focus", () => { focused = i; setRoving(i); draw(); });
-      b.addEventListener("blur", () => { if (focused === i) { focused = -1; draw(); } });
-      b.addEventListener("keydown", (event) => moveFocus(event, i));
-      dots.appendChild(b);
+/** Arrow keys move to the nearest superpixel in that direction, Home and End to the first and last. */
+function moveFocus({ state, dom }, event, i) {
+  const dirs = { ArrowRight: [0, 1], ArrowLeft: [0, -1], ArrowDown: [1, 0], ArrowUp: [-1, 0] };
+  const { centroids, m } = state.seg;
+  let next = -1;
+  if (event.key === "Home") next = 0;
+  else if (event.key === "End") next = m - 1;
+  else if (dirs[event.key]) {
+    const [dy, dx] = dirs[event.key];
+    const [y0, x0] = centroids[i];
+    let best = Infinity;
+    centroids.forEach(([y, x], j) => {
+      const along = (y - y0) * dy + (x - x0) * dx;
+      if (j === i || along <= 0) return;
+      const across = Math.abs((y - y0) * dx) + Math.abs((x - x0) * dy);
+      const cost = along + 2 * across;
+      if (cost < best) { best = cost; next = j; }
     });
-  }
+  } else return;  // Space and Enter toggle the button (nbxKeepKeys keeps them from the notebook)
+  event.preventDefault();
+  event.stopPropagation();  // only the keys the superpixels use; other shortcuts still reach JupyterLab
+  if (next >= 0) dom.dots.children[next].focus();
+}
 
-  function setRoving(i) { dots.querySelectorAll(".nbx-sp-dot").forEach((b, j) => b.setAttribute("tabindex", j === i ? "0" : "-1")); }
+function refreshDots({ state, dom }) {
+  Array.from(dom.dots.children).forEach((b, i) => {
+    b.setAttribute("aria-pressed", String(Boolean(state.mask[i])));
+    b.setAttribute("aria-label", `superpixel ${i} ${state.mask[i] ? "shown" : "hidden"}`);
+  });
+}
 
-  function moveFocus(event, i) {
-    const dirs = { ArrowRight: [0, 1], ArrowLeft: [0, -1], ArrowDown: [1, 0], ArrowUp: [-1, 0] };
-    let next = -1;
-    if (event.key === "Home") next = 0;
-    else if (event.key === "End") next = S.m - 1;
-    else if (dirs[event.key]) {
-      const [dy, dx] = dirs[event.key];
-      const [y0, x0] = S.centroids[i];
-      let best = Infinity;
-      S.centroids.forEach(([y, x], j) => {
-        const along = (y - y0) * dy + (x - x0) * dx;
-        if (j === i || along <= 0) return;
-        const across = Math.abs((y - y0) * dx) + Math.abs((x - x0) * dy);
-        const cost = along + 2 * across;
-        if (cost < best) { best = cost; next = j; }
-      });
-    } else {
-      if (event.key === " " || event.key === "Enter") event.stopPropagation();  // the button toggles, not the notebook
-      return;
+// ---- drawing ----------------------------------------------------------------------------------------------
+
+/** The image with hidden superpixels filled, the explanation's colours, boundaries and the focused outline. */
+function drawImage(view) {
+  const { model, state, dom } = view;
+  const { w, h, labels, boundary, image, fill } = state.seg;
+  if (!image) { dom.canvas.width = 1; return; }
+  const { mask, focused } = state;
+  const ctx = dom.canvas.getContext("2d");
+  const out = ctx.createImageData(w, h);
+  const d = out.data;
+  const kind = model.get("overlay");
+  const values = state.showOverlay && kind && kind !== "anchor" ? nbxDecodeArray(model.get("overlay_values")) : null;
+  const limit = (model.get("overlay_info") || {}).limit || 1;
+  const anchor = state.showOverlay && kind === "anchor" ? new Set(model.get("anchor") || []) : null;
+  const alpha = 0.55;
+  for (let p = 0; p < w * h; p++) {
+    const l = labels[p];
+    const src = mask[l] ? image : fill;
+    let r = src[p * 3], g = src[p * 3 + 1], b = src[p * 3 + 2];
+    if (values) {
+      const t = Math.max(0, Math.min(255, Math.round(((values.data[l] / limit) + 1) * 127.5)));
+      r = r * (1 - alpha) + NBX_SP_RDBU[t * 3] * alpha; g = g * (1 - alpha) + NBX_SP_RDBU[t * 3 + 1] * alpha; b = b * (1 - alpha) + NBX_SP_RDBU[t * 3 + 2] * alpha;
     }
-    event.preventDefault();
-    event.stopPropagation();  // only the keys the superpixels use; other shortcuts still reach JupyterLab
-    if (next >= 0) dots.children[next].focus();
+    if (anchor && !anchor.has(l)) { r = r * 0.35 + 82; g = g * 0.35 + 82; b = b * 0.35 + 82; }
+    if (boundary[p]) {
+      const x = p % w;
+      const right = x + 1 < w ? labels[p + 1] : l, down = p + w < w * h ? labels[p + w] : l;
+      if (anchor && (anchor.has(l) || anchor.has(right) || anchor.has(down))) { r = 30; g = 230; b = 90; }
+      else { r = r * 0.3 + 255 * 0.7; g = g * 0.3 + 215 * 0.7; b = b * 0.3 + 30 * 0.7; }
+    }
+    if (l === focused && boundary[p]) { r = 0; g = 120; b = 255; }
+    d[p * 4] = r; d[p * 4 + 1] = g; d[p * 4 + 2] = b; d[p * 4 + 3] = 255;
   }
-
-  function refreshDots() {
-    Array.from(dots.children).forEach((b, i) => {
-      b.setAttribute("aria-pressed", String(Boolean(mask[i])));
-      b.setAttribute("aria-label", `superpixel ${i} ${mask[i] ? "shown" : "hidden"}`);
-    });
-  }
-
-  // ---- drawing ------------------------------------------------------------------------------------------
-  const RDBU = nbxColormap("RdBu");
-  function draw() {
-    if (!S.image) { canvas.width = 1; return; }
-    const { w, h, labels, boundary, image, fill } = S;
-    const ctx = canvas.getContext("2d");
-    const out = ctx.createImageData(w, h);
-    const d = out.data;
-    const kind = model.get("overlay");
-    const values = showOverlay && kind && kind !== "anchor" ? nbxDecodeArray(model.get("overlay_values")) : null;
-    const limit = (model.get("overlay_info") || {}).limit || 1;
-    const anchor = showOverlay && kind === "anchor" ? new Set(model.get("anchor") || []) : null;
-    const alpha = 0.55;
+  if (focused >= 0) {  // outline the focused superpixel on its inner border too
     for (let p = 0; p < w * h; p++) {
-      const l = labels[p];
-      const src = mask[l] ? image : fill;
-      let r = src[p * 3], g = src[p * 3 + 1], b = src[p * 3 + 2];
-      if (values) {
-        const t = Math.max(0, Math.min(255, Math.round(((values.data[l] / limit) + 1) * 127.5)));
-        r = r * (1 - alpha) + RDBU[t * 3] * alpha; g = g * (1 - alpha) + RDBU[t * 3 + 1] * alpha; b = b * (1 - alpha) + RDBU[t * 3 + 2] * alpha;
-      }
-      if (anchor && !anchor.has(l)) { r = r * 0.35 + 82; g = g * 0.35 + 82; b = b * 0.35 + 82; }
-      if (boundary[p]) {
-        const x = p % w;
-        const right = x + 1 < w ? labels[p + 1] : l, down = p + w < w * h ? labels[p + w] : l;
-        if (anchor && (anchor.has(l) || anchor.has(right) || anchor.has(down))) { r = 30; g = 230; b = 90; }
-        else { r = r * 0.3 + 255 * 0.7; g = g * 0.3 + 215 * 0.7; b = b * 0.3 + 30 * 0.7; }
-      }
-      if (l === focused && boundary[p]) { r = 0; g = 120; b = 255; }
-      d[p * 4] = r; d[p * 4 + 1] = g; d[p * 4 + 2] = b; d[p * 4 + 3] = 255;
-    }
-    if (focused >= 0) {  // outline the focused superpixel on its inner border too
-      for (let p = 0; p < w * h; p++) {
-        if (labels[p] !== focused) continue;
-        const x = p % w, y = (p - x) / w;
-        const edge = x === 0 || y === 0 || x === w - 1 || y === h - 1 || labels[p - 1] !== focused || labels[p + 1] !== focused || labels[p - w] !== focused || labels[p + w] !== focused;
-        if (edge) { d[p * 4] = 0; d[p * 4 + 1] = 120; d[p * 4 + 2] = 255; }
-      }
-    }
-    ctx.putImageData(out, 0, 0);
-    refreshDots();
-  }
-
-  function drawBars(bars, top) {
-    const classes = model.get("classes") || [];
-    const target = model.get("target");
-    barsBox.replaceChildren(...classes.map((c, i) => {
-      const p = bars ? bars[i] : 0;
-      const row = nbxEl("div", { class: `nbx-sp-bar${c.index === target ? " nbx-sp-target" : ""}`, "data-index": String(c.index), "data-probability": String(p) });
-      row.appendChild(nbxEl("span", { class: "nbx-sp-name", title: c.name }, c.name));
-      const track = row.appendChild(nbxEl("span", { class: "nbx-sp-track", "aria-hidden": "true" }));
-      const fillBar = track.appendChild(nbxEl("span", { class: "nbx-sp-fillbar" }));
-      fillBar.style.width = `${(100 * p).toFixed(1)}%`;
-      const ghost = track.appendChild(nbxEl("span", { class: "nbx-sp-ghost", title: "whole image" }));
-      ghost.style.left = `${(100 * c.full).toFixed(1)}%`;
-      row.appendChild(nbxEl("span", { class: "nbx-sp-value" }, p.toFixed(3)));
-      return row;
-    }));
-    topLine.textContent = top && top.name !== undefined ? `predicted: ${top.name} (${Number(top.probability).toFixed(3)})` : "";
-    const t = classes.findIndex((c) => c.index === target);
-    if (t >= 0 && bars) {
-      const shown = mask.reduce((a, v) => a + v, 0);
-      live.textContent = `${classes[t].name}: ${bars[t].toFixed(3)} with ${shown} of ${S.m} superpixels shown; predicted ${top ? top.name : ""}`;
+      if (labels[p] !== focused) continue;
+      const x = p % w, y = (p - x) / w;
+      const edge = x === 0 || y === 0 || x === w - 1 || y === h - 1 || labels[p - 1] !== focused || labels[p + 1] !== focused || labels[p - w] !== focused || labels[p + w] !== focused;
+      if (edge) { d[p * 4] = 0; d[p * 4 + 1] = 120; d[p * 4 + 2] = 255; }
     }
   }
+  ctx.putImageData(out, 0, 0);
+  refreshDots(view);
+}
 
-  function drawInfo() {
-    const kind = model.get("overlay");
-    const info = model.get("overlay_info") || {};
-    infoBox.hidden = !kind;
-    overlayButton.hidden = !kind;
-    infoTitle.textContent = info.title || "";
-    infoQuality.replaceChildren(...(info.quality || []).map((q) => nbxEl("li", {}, q)));
-    scale.hidden = !kind || kind === "anchor";
-    if (!scale.hidden) {
-      const ctx = scaleBar.getContext("2d");
-      for (let x = 0; x < 128; x++) { const t = Math.round((x / 127) * 255); ctx.fillStyle = `rgb(${RDBU[t * 3]},${RDBU[t * 3 + 1]},${RDBU[t * 3 + 2]})`; ctx.fillRect(x, 0, 1, 8); }
-      scaleText.textContent = ` ${nbxFormat(-info.limit)} … ${nbxFormat(info.limit)}`;
-    }
-    for (const [name, b] of Object.entries(explainButtons)) b.setAttribute("aria-pressed", String(kind === name));
-    overlayButton.setAttribute("aria-pressed", String(showOverlay));
-    drawCurves();
+/** One bar per shown class (the target highlighted, a tick at its whole-image probability) and the news. */
+function drawBars({ model, state, dom }, bars, top) {
+  const classes = model.get("classes") || [];
+  const target = model.get("target");
+  dom.barsBox.replaceChildren(...classes.map((c, i) => {
+    const p = bars ? bars[i] : 0;
+    const row = nbxEl("div", { class: `nbx-sp-bar${c.index === target ? " nbx-sp-target" : ""}`, "data-index": String(c.index), "data-probability": String(p) });
+    row.appendChild(nbxEl("span", { class: "nbx-sp-name", title: c.name }, c.name));
+    const track = row.appendChild(nbxEl("span", { class: "nbx-sp-track", "aria-hidden": "true" }));
+    track.appendChild(nbxEl("span", { class: "nbx-sp-fillbar", style: { width: `${(100 * p).toFixed(1)}%` } }));
+    track.appendChild(nbxEl("span", { class: "nbx-sp-ghost", title: "whole image", style: { left: `${(100 * c.full).toFixed(1)}%` } }));
+    row.appendChild(nbxEl("span", { class: "nbx-sp-value" }, p.toFixed(3)));
+    return row;
+  }));
+  dom.topLine.textContent = top && top.name !== undefined ? `predicted: ${top.name} (${Number(top.probability).toFixed(3)})` : "";
+  const t = classes.findIndex((c) => c.index === target);
+  if (t >= 0 && bars) {
+    const shown = state.mask.reduce((a, v) => a + v, 0);
+    dom.status.say(`${classes[t].name}: ${bars[t].toFixed(3)} with ${shown} of ${state.seg.m} superpixels shown; predicted ${top ? top.name : ""}`);
   }
+}
 
-  function drawCurves() {
-    const del = nbxDecodeArray(model.get("curve_deletion"));
-    const ins = nbxDecodeArray(model.get("curve_insertion"));
-    curvesBox.hidden = !del || !ins;
-    if (curvesBox.hidden) return;
-    const info = model.get("curve_info") || {};
-    const m = del.data.length - 1;
-    keepSlider.max = String(m);
-    const ctx = curveCanvas.getContext("2d");
-    const W = curveCanvas.width, H = curveCanvas.height, pad = 6;
-    const styles = getComputedStyle(root);
-    ctx.clearRect(0, 0, W, H);
-    ctx.strokeStyle = styles.getPropertyValue("--jp-border-color1") || "#bbb"; ctx.strokeRect(0.5, 0.5, W - 1, H - 1);
-    let hi = 0;
-    for (const v of [...del.data, ...ins.data]) hi = Math.max(hi, v);
-    let lo = Math.min(0, ...del.data, ...ins.data);
-    if (hi <= lo) hi = lo + 1;
-    const X = (k) => pad + ((W - 2 * pad) * k) / m, Y = (v) => H - pad - ((H - 2 * pad) * (v - lo)) / (hi - lo);
-    for (const [curve, colour] of [[del.data, "#b2182b"], [ins.data, "#2166ac"]]) {
-      ctx.strokeStyle = colour; ctx.lineWidth = 1.5; ctx.beginPath();
-      curve.forEach((v, k) => (k ? ctx.lineTo(X(k), Y(v)) : ctx.moveTo(X(k), Y(v))));
-      ctx.stroke();
-    }
-    const k = Number(keepSlider.value);
-    ctx.strokeStyle = "#888"; ctx.setLineDash([3, 3]); ctx.beginPath(); ctx.moveTo(X(k), pad); ctx.lineTo(X(k), H - pad); ctx.stroke(); ctx.setLineDash([]);
-    curveText.textContent = `deletion AUC ${nbxFormat(info.auc_deletion)} (lower is better), insertion AUC ${nbxFormat(info.auc_insertion)} (higher is better); ${info.label || ""}`;
-    keepValue.textContent = String(k);
+/** The explanation panel: title, quality lines, colour legend, curves; or the hint while there is none. */
+function drawInfo(view) {
+  const { model, state, dom } = view;
+  const kind = model.get("overlay");
+  const info = model.get("overlay_info") || {};
+  dom.infoBox.hidden = !kind;
+  dom.hint.hidden = Boolean(kind) || !model.get("interactive");
+  dom.overlayButton.hidden = !kind;
+  dom.infoTitle.textContent = info.title || "";
+  dom.infoQuality.replaceChildren(...(info.quality || []).map((q) => nbxEl("li", {}, q)));
+  drawLegend(view, kind && kind !== "anchor" ? info.limit : null);
+  for (const [name, b] of Object.entries(dom.explainButtons)) b.setAttribute("aria-pressed", String(kind === name));
+  dom.overlayButton.setAttribute("aria-pressed", String(state.showOverlay));
+  drawCurves(view);
+}
+
+/** The red-blue legend of signed values in [−limit, limit]; hidden (and out of the page) without one. */
+function drawLegend({ dom }, limit) {
+  dom.scale.hidden = limit === null || limit === undefined;
+  if (dom.scale.hidden) return;
+  nbxPaintColorbar(dom.scaleBar, NBX_SP_RDBU);
+  if (!dom.scaleBar.isConnected) dom.scale.prepend(dom.scaleBar);
+  dom.scaleText.textContent = ` ${nbxFormat(-limit)} … ${nbxFormat(limit)}`;
+}
+
+/** Deletion (red) and insertion (blue) curves with the keep-top-k position; hidden until the kernel sent them. */
+function drawCurves({ model, dom }) {
+  const del = nbxDecodeArray(model.get("curve_deletion"));
+  const ins = nbxDecodeArray(model.get("curve_insertion"));
+  dom.curvesBox.hidden = !del || !ins;
+  if (dom.curvesBox.hidden) return;
+  const info = model.get("curve_info") || {};
+  const m = del.data.length - 1;
+  dom.keepSlider.max = String(m);
+  const canvas = dom.curveCanvas;
+  const ctx = canvas.getContext("2d");
+  const W = canvas.width, H = canvas.height, pad = 6;
+  ctx.clearRect(0, 0, W, H);
+  ctx.strokeStyle = nbxThemeColor(dom.root, "--jp-border-color1", "#bbb"); ctx.strokeRect(0.5, 0.5, W - 1, H - 1);
+  let hi = 0;
+  for (const v of [...del.data, ...ins.data]) hi = Math.max(hi, v);
+  const lo = Math.min(0, ...del.data, ...ins.data);
+  if (hi <= lo) hi = lo + 1;
+  const X = (k) => pad + ((W - 2 * pad) * k) / m, Y = (v) => H - pad - ((H - 2 * pad) * (v - lo)) / (hi - lo);
+  ctx.lineWidth = 1.5;
+  for (const [curve, colour] of [[del.data, "#b2182b"], [ins.data, "#2166ac"]]) {
+    ctx.strokeStyle = colour;
+    nbxStrokeLine(ctx, curve.length, X, (k) => Y(curve[k]));
   }
+  const k = Number(dom.keepSlider.value);
+  ctx.strokeStyle = "#888"; ctx.setLineDash([3, 3]); ctx.beginPath(); ctx.moveTo(X(k), pad); ctx.lineTo(X(k), H - pad); ctx.stroke(); ctx.setLineDash([]);
+  if (!canvas.isConnected) dom.curvesBox.prepend(canvas);
+  dom.curveText.textContent = `deletion AUC ${nbxFormat(info.auc_deletion)} (lower is better), insertion AUC ${nbxFormat(info.auc_insertion)} (higher is better); ${info.label || ""}`;
+  dom.keepValue.textContent = String(k);
+}
 
-  // sliders and menus keep their keys (arrows change them) instead of moving the notebook's selection
-  for (const control of [paramInput, keepSlider, segSelect, fillSelect, targetSelect, modeSelect]) nbxKeepKeys(control);
+function paramText(v) { return Number.isInteger(v) ? String(v) : nbxFormat(v); }
 
-  function paramText(v) { return Number.isInteger(v) ? String(v) : nbxFormat(v); }
-
-  function drawControls() {
-    const options = model.get("seg_options") || [];
-    segSelect.replaceChildren(...options.map((o) => nbxEl("option", { value: o.name }, o.label)));
-    segSelect.value = model.get("seg_method");
-    const spec = options.find((o) => o.name === model.get("seg_method"));
-    paramLabel.hidden = !spec || !spec.param;
-    if (spec && spec.param) {
-      paramName.textContent = `${spec.param} `;
-      paramInput.min = String(spec.low); paramInput.max = String(spec.high); paramInput.step = String(spec.step);
-      paramInput.value = String(model.get("seg_param"));
-      paramInput.setAttribute("aria-label", spec.param);
-      paramValue.textContent = paramText(model.get("seg_param"));
-    }
-    fillSelect.replaceChildren(...(model.get("fill_options") || []).map((f) => nbxEl("option", { value: f }, f === "mean" ? "its mean colour" : f)));
-    fillSelect.value = model.get("fill");
-    const classes = model.get("classes") || [];
-    targetSelect.replaceChildren(...classes.map((c) => nbxEl("option", { value: String(c.index) }, `${c.name} (${c.full.toFixed(3)})`)));
-    targetSelect.value = String(model.get("target"));
-    const interactive = model.get("interactive");
-    for (const control of [segSelect, paramInput, fillSelect, targetSelect, resetButton, invertButton, ...Object.values(explainButtons), keepSlider, modeSelect]) control.disabled = !interactive;
+/** Segmentation, fill and class menus as the traits say; every control off when not interactive. */
+function drawControls({ model, dom }) {
+  const options = model.get("seg_options") || [];
+  nbxSetOptions(dom.segSelect, options.map((o) => [o.name, o.label]), model.get("seg_method"));
+  const spec = options.find((o) => o.name === model.get("seg_method"));
+  dom.paramLabel.hidden = !spec || !spec.param;
+  if (spec && spec.param) {
+    dom.paramName.textContent = `${spec.param} `;
+    dom.paramInput.min = String(spec.low); dom.paramInput.max = String(spec.high); dom.paramInput.step = String(spec.step);
+    dom.paramInput.value = String(model.get("seg_param"));
+    dom.paramInput.setAttribute("aria-label", spec.param);
+    dom.paramValue.textContent = paramText(model.get("seg_param"));
   }
+  nbxSetOptions(dom.fillSelect, (model.get("fill_options") || []).map((f) => [f, f === "mean" ? "its mean colour" : f]), model.get("fill"));
+  nbxSetOptions(dom.targetSelect, (model.get("classes") || []).map((c) => [c.index, `${c.name} (${c.full.toFixed(3)})`]), model.get("target"));
+  const disabled = !model.get("interactive");
+  for (const control of [dom.segSelect, dom.paramInput, dom.fillSelect, dom.targetSelect, dom.resetButton, dom.invertButton,
+    ...Object.values(dom.explainButtons), dom.keepSlider, dom.modeSelect]) control.disabled = disabled;
+}
 
-  function loadAll() {
-    loadSegmentation();
-    mask = kernelActive();
-    drawControls();
-    draw();
-    const bars = nbxDecodeArray(model.get("bars"));
-    drawBars(bars ? bars.data : null, model.get("top"));
-    markSettled();
-    drawInfo();
+/** The bars are settled: they describe the mask on screen (tests and latency measurements read this). */
+function markSettled({ state, dom }) {
+  dom.barsBox.setAttribute("aria-busy", "false");
+  dom.barsBox.classList.remove("nbx-pending");
+  dom.root.dataset.barsFor = maskString(state.mask);
+  dom.root.dataset.predictions = String(state.predictions);
+}
+
+/** Show the kernel's mask and its probabilities (its `active`, `bars` and `top`). */
+function showKernelPrediction(view) {
+  const { model, state } = view;
+  state.mask = kernelMask(model);
+  drawImage(view);
+  const bars = nbxDecodeArray(model.get("bars"));
+  drawBars(view, bars ? bars.data : null, model.get("top"));
+  markSettled(view);
+}
+
+/** Everything from the traits: segmentation, menus, image, bars, explanation. */
+function loadAll(view) {
+  loadSegmentation(view);
+  drawControls(view);
+  showKernelPrediction(view);
+  drawInfo(view);
+}
+
+// ---- asking and applying answers ----------------------------------------------------------------------------
+
+/** Ask "predict" for the mask on screen; draw the newest answer, or go back to the kernel's state on error. */
+async function predict(view) {
+  const { state, dom, requester } = view;
+  const asked = state.mask.slice();
+  dom.barsBox.setAttribute("aria-busy", "true");
+  dom.barsBox.classList.add("nbx-pending");
+  const answer = await requester.request("predict", { active: asked });  // the mask travels as a binary buffer
+  if (answer.stale) return;  // a newer mask was asked for: its answer will be drawn, never this one
+  if (answer.status === "ok") {
+    if (answer.source === "table") requester.notify("sync", { active: asked });  // the kernel follows the table
+    const data = answer.data;
+    const bars = data.bars instanceof Float32Array ? data.bars : nbxDecodeArray(data.bars).data;
+    state.predictions++;
+    drawBars(view, bars, data.top);
+    markSettled(view);
+    dom.root.dispatchEvent(new CustomEvent("nbx-bars-drawn", { detail: { mask: maskString(asked), source: answer.source } }));
+  } else if (answer.status === "error") {
+    showKernelPrediction(view);  // back to the state the kernel's probabilities describe
+    dom.status.say("the model failed: see the error above");
   }
+}
 
-  function markSettled() {
-    barsBox.setAttribute("aria-busy", "false");
-    barsBox.classList.remove("nbx-pending");
-    root.dataset.barsFor = maskString(mask);
-    root.dataset.predictions = String(predictions);
+function setMask(view, next) { view.state.mask = next; drawImage(view); predict(view); }
+
+function toggle(view, i) {
+  const { model, state } = view;
+  if (!model.get("interactive") || i < 0 || i >= state.seg.m) return;
+  const next = state.mask.slice();
+  next[i] = next[i] ? 0 : 1;
+  setMask(view, next);
+}
+
+/** Keep (or remove) the k most important superpixels, k from the slider over the curves. */
+function keepTop(view) {
+  const { model, state, dom } = view;
+  const order = nbxDecodeArray(model.get("curve_order"));
+  if (!order) return;
+  const k = Number(dom.keepSlider.value);
+  const keep = dom.modeSelect.value === "keep";
+  const next = new Uint8Array(state.seg.m).fill(keep ? 0 : 1);
+  for (let j = 0; j < k; j++) next[order.data[j]] = keep ? 1 : 0;
+  drawCurves(view);
+  setMask(view, next);
+}
+
+/** A kernel request whose result arrives as traits (explain, segment, target): busy, then redraw everything. */
+async function kernelAction(view, action, params, busyText, doneText) {
+  const { dom } = view;
+  dom.status.busy(busyText);
+  const answer = await view.requester.request(action, params);
+  if (answer.stale) return;
+  if (answer.status === "ok") {
+    view.state.showOverlay = true;
+    loadAll(view);
+    dom.status.done(typeof doneText === "function" ? doneText() : doneText);
+  } else {
+    drawControls(view);  // the menus go back to what the kernel holds
+    dom.status.done(answer.status === "error" ? "failed: see the error above" : undefined);
   }
+}
 
-  // ---- interaction ---------------------------------------------------------------------------------------
-  async function predict() {
-    const asked = mask.slice();
-    barsBox.setAttribute("aria-busy", "true");
-    barsBox.classList.add("nbx-pending");
-    const answer = await requester.request("predict", { active: asked });  // the mask travels as a binary buffer
-    if (answer.stale) return;  // a newer mask was asked for: its answer will be drawn, never this one
-    if (answer.status === "ok") {
-      if (answer.source === "table") syncKernel(asked);
-      const data = answer.data;
-      const bars = data.bars instanceof Float32Array ? data.bars : nbxDecodeArray(data.bars).data;
-      predictions++;
-      drawBars(bars, data.top);
-      markSettled();
-      root.dispatchEvent(new CustomEvent("nbx-bars-drawn", { detail: { mask: maskString(asked), source: answer.source } }));
-    } else if (answer.status === "error") {
-      mask = kernelActive();  // back to the state the kernel's probabilities describe
-      draw();
-      const bars = nbxDecodeArray(model.get("bars"));
-      drawBars(bars ? bars.data : null, model.get("top"));
-      markSettled();
-      live.textContent = "the model failed: see the error above";
-    }
-  }
-
-  function toggle(i) {
-    if (!model.get("interactive") || i < 0 || i >= S.m) return;
-    mask[i] = mask[i] ? 0 : 1;
-    draw();
-    predict();
-  }
-
-  function setMask(next) { mask = next; draw(); predict(); }
-
-  canvas.addEventListener("click", (event) => {
-    if (!S.image) return;
-    const x = Math.min(S.w - 1, Math.max(0, Math.floor((event.offsetX * S.w) / canvas.clientWidth)));
-    const y = Math.min(S.h - 1, Math.max(0, Math.floor((event.offsetY * S.h) / canvas.clientHeight)));
-    toggle(S.labels[y * S.w + x]);
+/** What the user does: clicks and keys toggle, buttons reset, invert and explain, menus re-segment. */
+function listenToUser(view) {
+  const { model, state, dom } = view;
+  dom.canvas.addEventListener("click", (event) => {
+    const { image, w, h, labels } = state.seg;
+    if (!image) return;
+    const [x, y] = nbxPixelAt(event, dom.canvas, w, h);
+    toggle(view, labels[y * w + x]);
   });
-  resetButton.addEventListener("click", () => setMask(new Uint8Array(S.m).fill(1)));
-  invertButton.addEventListener("click", () => setMask(mask.map((v) => 1 - v)));
-  overlayButton.addEventListener("click", () => { showOverlay = !showOverlay; drawInfo(); draw(); });
-
-  async function kernelAction(action, params, busyText, doneText) {
-    live.textContent = busyText;
-    progress.hidden = false; progress.removeAttribute("value");
-    const answer = await requester.request(action, params);
-    if (answer.stale) return;
-    progress.hidden = true;
-    if (answer.status === "ok") { showOverlay = true; loadAll(); live.textContent = typeof doneText === "function" ? doneText() : doneText; }
-    else if (answer.status === "error") { drawControls(); live.textContent = "failed: see the error above"; }
-  }
-
-  for (const [name, b] of Object.entries(explainButtons)) {
-    b.addEventListener("click", () => kernelAction("explain", { method: name }, `computing ${b.textContent}…`, `${b.textContent} done`));
+  dom.resetButton.addEventListener("click", () => setMask(view, new Uint8Array(state.seg.m).fill(1)));
+  dom.invertButton.addEventListener("click", () => setMask(view, state.mask.map((v) => 1 - v)));
+  dom.overlayButton.addEventListener("click", () => { state.showOverlay = !state.showOverlay; drawInfo(view); drawImage(view); });
+  for (const [name, b] of Object.entries(dom.explainButtons)) {
+    b.addEventListener("click", () => kernelAction(view, "explain", { method: name }, `computing ${b.textContent}…`, `${b.textContent} done`));
   }
   const segmented = () => `${model.get("n_superpixels")} superpixels`;
-  const resegment = () => kernelAction("segment", { method: segSelect.value, param: paramLabel.hidden ? null : Number(paramInput.value), fill: fillSelect.value }, "segmenting…", segmented);
-  segSelect.addEventListener("change", () => kernelAction("segment", { method: segSelect.value, param: null, fill: fillSelect.value }, "segmenting…", segmented));
-  paramInput.addEventListener("input", () => { paramValue.textContent = paramText(Number(paramInput.value)); });
-  paramInput.addEventListener("change", resegment);
-  fillSelect.addEventListener("change", resegment);
-  targetSelect.addEventListener("change", () => kernelAction("target", { target: Number(targetSelect.value) }, "changing class…", "class changed"));
+  const segment = (param) => kernelAction(view, "segment", { method: dom.segSelect.value, param, fill: dom.fillSelect.value }, "segmenting…", segmented);
+  const resegment = () => segment(dom.paramLabel.hidden ? null : Number(dom.paramInput.value));
+  dom.segSelect.addEventListener("change", () => segment(null));
+  dom.paramInput.addEventListener("input", () => { dom.paramValue.textContent = paramText(Number(dom.paramInput.value)); });
+  dom.paramInput.addEventListener("change", resegment);
+  dom.fillSelect.addEventListener("change", resegment);
+  dom.targetSelect.addEventListener("change", () => kernelAction(view, "target", { target: Number(dom.targetSelect.value) }, "changing class…", "class changed"));
+  dom.keepSlider.addEventListener("input", () => keepTop(view));
+  dom.modeSelect.addEventListener("change", () => keepTop(view));
+}
 
-  function keepTop() {
-    const order = nbxDecodeArray(model.get("curve_order"));
-    if (!order) return;
-    const k = Number(keepSlider.value);
-    const keep = modeSelect.value === "keep";
-    const next = new Uint8Array(S.m).fill(keep ? 0 : 1);
-    for (let j = 0; j < k; j++) next[order.data[j]] = keep ? 1 : 0;
-    drawCurves();
-    setMask(next);
-  }
-  keepSlider.addEventListener("input", keepTop);
-  modeSelect.addEventListener("change", keepTop);
-
-  // ---- changes made from Python (or another view): redraw when none of our requests is pending --------------
-  const idle = () => requester.inFlight() === 0 && pendingSyncs === 0;
-  model.on("change:labels change:image change:fill_image change:display_size change:interactive", () => { if (idle()) loadAll(); });
-  model.on("change:active change:bars change:top", () => {
-    if (!idle()) return;  // our own request's answer will be drawn (or a sync's echo would be stale)
-    mask = kernelActive(); draw();
-    const bars = nbxDecodeArray(model.get("bars"));
-    drawBars(bars ? bars.data : null, model.get("top"));
-    markSettled();
+/** Changes made from Python (or another view): redrawn when none of our requests or notifications is pending
+ *  (our own request's answer will be drawn; a notification's echo would be stale). */
+function followKernel(view) {
+  const { model, requester } = view;
+  const idle = () => requester.inFlight() === 0 && requester.notifying() === 0;
+  model.on("change:labels change:image change:fill_image change:display_size change:interactive", () => { if (idle()) loadAll(view); });
+  model.on("change:active change:bars change:top", () => { if (idle()) showKernelPrediction(view); });
+  model.on("change:overlay change:overlay_values change:overlay_info change:anchor change:curve_deletion", () => {
+    if (idle()) { drawInfo(view); drawImage(view); }
   });
-  model.on("change:overlay change:overlay_values change:overlay_info change:anchor change:curve_deletion", () => { if (idle()) { drawInfo(); draw(); } });
-  model.on("change:classes change:target change:seg_method change:seg_param change:fill", () => { if (idle()) drawControls(); });
+  model.on("change:classes change:target change:seg_method change:seg_param change:fill", () => { if (idle()) drawControls(view); });
+}
 
-  loadAll();
-  return () => root.remove();
+function render({ model, el }) {
+  const dom = buildDom(model, el);
+  const view = { model, dom, requester: null, state: {
+    seg: { image: null, fill: null, labels: null, boundary: null, w: 0, h: 0, m: 0, centroids: [] },
+    mask: new Uint8Array(0),  // what is drawn and asked for
+    focused: -1,              // the superpixel whose dot has the focus
+    showOverlay: true,
+    predictions: 0,           // predict answers drawn (tests and latency measurements read it)
+  } };
+  view.requester = nbxRequester(model, {
+    answer: (action, params) => tableAnswer(view, action, params),
+    onProgress: (fraction, _action, elapsed) => dom.status.progress(fraction, elapsed),
+    onBusy: (busy) => { if (!busy) dom.status.done(); },
+  });
+  listenToUser(view);
+  followKernel(view);
+  loadAll(view);
+  return () => dom.root.remove();
 }
 
 export default { render };

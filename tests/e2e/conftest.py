@@ -10,8 +10,9 @@ What it gives a test:
   wait until the kernel is idle, Run All through the Run menu, run one extra cell and read its output,
   read canvas pixels with ``getImageData``.
 
-Every test under ``tests/e2e`` gets the ``e2e`` marker. They skip only when ``/usr/bin/chromium`` is missing
-(CI installs it, so there they really run). Never ``playwright install``: the browser is Debian's.
+Every test under ``tests/e2e`` gets the ``e2e`` marker. They skip only when ``/usr/bin/chromium`` is missing,
+and never in CI: with ``NBX_REQUIRE_ALL=1`` (``.ci/run``) tests/conftest.py reports the skip as a failure.
+Never ``playwright install``: the browser is Debian's.
 Set ``NBX_E2E_HEADED=1`` to watch, ``NBX_SCREENSHOT_DIR`` to have tests write README screenshots there.
 """
 
@@ -53,7 +54,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if E2E_DIR in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
             if not CHROMIUM.exists():
-                item.add_marker(skip)
+                item.add_marker(skip)  # a failure instead under NBX_REQUIRE_ALL=1 (tests/conftest.py)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -35,6 +35,18 @@ NAMES = ["income", "age", "children", {XSS!r}, "debt"]'''
 SHOW = ('cf = nbx.CounterfactualSliders(clf, X, x, feature_names=NAMES, class_names=["denied", "approved"],\n'
         '                               immutable=["age"], integer=["children"])\ncf')
 CELLS = [SETUP, SHOW]
+# a model that fails for some points: predicting a point whose income is above gate["income"] raises
+GATED = SETUP + '''
+gate = {"income": None}
+
+
+def gated(X):
+    X = np.asarray(X, dtype=float)
+    if gate["income"] is not None and (X[:, 0] > gate["income"]).any():
+        raise RuntimeError("income above the gate (nbx-e2e)")
+    return clf.predict_proba(X)'''
+GATED_SHOW = ('cf = nbx.CounterfactualSliders(gated, X, x, feature_names=NAMES, class_names=["denied", "approved"],\n'
+              '                               immutable=["age"], integer=["children"], explainer="none")\ncf')
 
 
 def widget_of(page):
@@ -86,8 +98,8 @@ def drag(page, locator, to_fraction: float, steps: int = 12) -> None:
     page.mouse.up()
 
 
-def open_widget(open_notebook, page):
-    nb = open_notebook(CELLS)
+def open_widget(open_notebook, page, cells=CELLS):
+    nb = open_notebook(cells)
     nb.run_all()
     nb.wait_all_run()
     widget = widget_of(page)
@@ -198,6 +210,38 @@ def test_immutable_sliders_cannot_be_moved(open_notebook, page):
     widget.locator("button.nbx-cf-find").click()
     settled(widget, "found", timeout=90)
     assert page_point(widget)[1] == original[1] and kernel_point(nb)[1] == original[1]
+
+
+def test_a_failed_prediction_puts_the_slider_back_and_shows_the_error(open_notebook, page):
+    nb, widget = open_widget(open_notebook, page, [GATED, GATED_SHOW])
+    banner = widget.locator(".nbx-error")
+    assert banner.is_hidden()
+    original, before = page_point(widget), probability(widget)
+    nb.run_cell('gate["income"] = 100.0  # from now on the model fails above an income of 100')
+
+    income = slider(widget, 0)
+    income.press("End")  # the top of the range: about 120, where the model raises
+    banner.wait_for(state="visible", timeout=60_000)
+    assert "income above the gate (nbx-e2e)" in banner.inner_text()
+    settled(widget)
+    # the view is back where the kernel is: the slider, the row, the prediction
+    assert kernel_point(nb) == pytest.approx(original, rel=1e-12)
+    assert page_point(widget) == pytest.approx(original, rel=1e-12)
+    assert abs(float(income.input_value()) - original[0]) <= float(income.get_attribute("step")) / 2  # its step grid
+    assert "nbx-changed" not in widget.locator(".nbx-cf-row[data-feature='0']").get_attribute("class")
+    assert probability(widget) == pytest.approx(before, rel=1e-12)
+    assert "failed" in widget.locator(".nbx-live").inner_text()
+    assert "income above the gate" in nb.kernel_value("cf.error.get('message')")
+
+    # and the widget keeps working: a point the model can predict
+    income.press("Home")
+    settled(widget, "predicted")
+    banner.wait_for(state="hidden", timeout=30_000)
+    shown = page_point(widget)
+    assert shown[0] < original[0]
+    assert kernel_point(nb) == pytest.approx(shown, rel=1e-12)
+    assert float(nb.kernel_value("float(cf.prediction[1])")) == pytest.approx(probability(widget), rel=1e-9)
+    assert page_errors(page) == [], "\n".join(page_errors(page))
 
 
 @pytest.mark.slow

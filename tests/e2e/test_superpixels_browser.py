@@ -61,6 +61,11 @@ JS_SETTLED = """(root) => {
         && root.querySelector('.nbx-status progress').hidden;
 }"""
 KERNEL_MASK = "(ex.wait(60), ''.join('01'[int(a)] for a in ex.active))[1]"
+JS_BLANK_CANVASES = """(root) => [...root.querySelectorAll('canvas')].filter((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return false;
+    return true;
+}).map((c) => c.className)"""
 
 
 def explorer(page):
@@ -222,6 +227,10 @@ def test_each_explain_button_draws_its_overlay(open_notebook, page):
     canvas = widget.locator("canvas.nbx-sp-canvas")
     plain = nb.canvas_pixels(canvas)
     assert widget.locator(".nbx-sp-info").is_hidden()
+    # before any explanation: no empty legend or curve box, a line saying what will appear instead
+    assert widget.evaluate(JS_BLANK_CANVASES) == [] and widget.locator("canvas").count() == 1
+    hint = widget.locator(".nbx-sp-hint")
+    assert hint.is_visible() and "deletion and insertion curves" in hint.inner_text()
     pictures = {}
     for method, title, quality in [("lime", "LIME weights", "fidelity (weighted R²)"),
                                    ("shapley", "Shapley values (sampled)", "Σφ ="),
@@ -250,6 +259,12 @@ def test_each_explain_button_draws_its_overlay(open_notebook, page):
     curves = widget.locator(".nbx-sp-curves")
     curves.wait_for()
     assert "deletion AUC" in widget.locator(".nbx-sp-auc").inner_text()
+    # the legend and the curves are drawn where they show; the hint is gone
+    assert widget.evaluate(JS_BLANK_CANVASES) == [] and hint.is_hidden()
+    legend = widget.locator(".nbx-sp-scale canvas.nbx-colorbar")
+    assert legend.is_visible() and nb.canvas_pixels(legend).colours > 50
+    curve = widget.locator("canvas.nbx-sp-curve")
+    assert curve.is_visible() and nb.canvas_pixels(curve).opaque > 300
     widget.locator("input.nbx-keep").fill("3")
     mask = settle(widget)
     order = json.loads(nb.kernel_value("__import__('json').dumps(ex.curve_order.tolist())"))
