@@ -3,7 +3,7 @@
 Methods: scikit-image's SLIC (Achanta et al. 2012), Felzenszwalb-Huttenlocher graph segmentation (2004)
 and quickshift (Vedaldi & Soatto 2008; LIME's default), a regular grid, or the user's own label array or
 callable. Every result is relabelled to contiguous int32 labels 0..M-1, so superpixel ``i`` is player
-``i`` of the coalition games in :mod:`nbexplain.superpixels`.
+``i`` of the coalition games in :mod:`nbexplain.methods.coalitions.superpixels`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from .._registry import widget_for
+from .._validation import check_int, check_positive
 from ..errors import InputError
 from ..plotting.figure import ShownAsPNG
 from .images import as_image
@@ -103,11 +105,9 @@ class Segmentation(ShownAsPNG):
 
         return draw_segmentation(self, ax=ax, values=values, numbers=numbers, cmap=cmap, alpha=alpha)
 
-    def widget(self, model: Any, **kwargs: Any):
-        """A :class:`~nbexplain.SuperpixelExplorer` of ``model`` on this segmentation."""
-        from ..widgets.superpixels import SuperpixelExplorer
-
-        return SuperpixelExplorer(model, self.image, segmentation=self, **kwargs)
+    def widget(self, model: Any, **options: Any):
+        """A :class:`~nbexplain.SuperpixelExplorer` of ``model`` on this segmentation (``options`` go to it)."""
+        return widget_for(self, model=model, **options)
 
 
 def relabel(labels: np.ndarray) -> np.ndarray:
@@ -131,14 +131,27 @@ def _check_params(method: str, params: dict, accepted: set) -> None:
         raise InputError(f"segmentation method {method!r} does not take {sorted(unknown)}; it takes {sorted(accepted)}")
 
 
-def _number(value, name: str, low: float, integer: bool = False) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(value) or value < low:
-        kind = "an int" if integer else "a number"
-        raise InputError(f"{name} must be {kind} >= {low}; got {value!r}")
-    if integer and int(value) != value:
-        raise InputError(f"{name} must be an int >= {low}; got {value!r}")
-    return int(value) if integer else float(value)
+def _check_method(method: str) -> MethodSpec:
+    if method not in SEGMENTATION_METHODS:
+        raise InputError(f"method={method!r} is not valid: expected one of {list(SEGMENTATION_METHODS)}, "
+                         "an (H, W) label array or a callable")
+    return SEGMENTATION_METHODS[method]
+
+
+def segment_parameters(method: str | None = None) -> set[str]:
+    """The parameters :func:`segment` takes for ``method`` (every method's with None): the defaults of
+    :data:`SEGMENTATION_METHODS` and the options of the scikit-image function behind it."""
+    if method is None:
+        return set().union(*(segment_parameters(m) for m in SEGMENTATION_METHODS))
+    spec = _check_method(method)
+    if method == "grid":
+        return {"n_segments", "rows", "cols"}
+    try:
+        import skimage.segmentation as sks
+    except ImportError:  # pragma: no cover - scikit-image is in the imagenet/notebooks extras
+        return set(spec.defaults)
+    hidden = {"image", "channel_axis", "mask", "return_tree", "start_label"}
+    return set(inspect.signature(getattr(sks, method)).parameters) - hidden
 
 
 def segment(image: Any, method: str | np.ndarray | Callable = "slic", **params: Any) -> Segmentation:
@@ -189,20 +202,17 @@ def segment(image: Any, method: str | np.ndarray | Callable = "slic", **params: 
         if params:
             raise InputError("a label array takes no parameters")
         return Segmentation(_check_labels(method, (h, w), "segmentation"), display, "custom", {})
-    if method not in SEGMENTATION_METHODS:
-        raise InputError(f"method={method!r} is not valid: expected one of {list(SEGMENTATION_METHODS)}, "
-                         "an (H, W) label array or a callable")
-    spec = SEGMENTATION_METHODS[method]
+    spec = _check_method(method)
+    _check_params(method, params, segment_parameters(method))
     full = {**spec.defaults, **params}
     if method == "grid":
-        _check_params(method, params, {"n_segments", "rows", "cols"})
-        n = _number(full["n_segments"], "n_segments", 1, integer=True)
+        n = check_int(full["n_segments"], "n_segments", minimum=1)
         rows, cols = full.get("rows"), full.get("cols")
         if (rows is None) != (cols is None):
             raise InputError("rows and cols must be given together")
         if rows is not None:
-            rows = _number(rows, "rows", 1, integer=True)
-            cols = _number(cols, "cols", 1, integer=True)
+            rows = check_int(rows, "rows", minimum=1)
+            cols = check_int(cols, "cols", minimum=1)
             if rows > h or cols > w:
                 raise InputError(f"rows={rows}, cols={cols} do not fit an image of {h}x{w} pixels")
         labels = _grid(h, w, n, rows, cols)
@@ -213,19 +223,17 @@ def segment(image: Any, method: str | np.ndarray | Callable = "slic", **params: 
         raise InputError(f"method={method!r} needs scikit-image (pip install scikit-image); "
                          "method='grid' or a label array work without it") from exc
     fn = getattr(sks, method)
-    accepted = set(inspect.signature(fn).parameters) - {"image", "channel_axis", "mask", "return_tree", "start_label"}
-    _check_params(method, params, accepted)
     if method == "slic":
-        full["n_segments"] = _number(full["n_segments"], "n_segments", 1, integer=True)
-        full["compactness"] = _number(full["compactness"], "compactness", 1e-9)
+        full["n_segments"] = check_int(full["n_segments"], "n_segments", minimum=1)
+        full["compactness"] = check_positive(full["compactness"], "compactness")
         labels = fn(display, start_label=0, channel_axis=-1, **full)
     elif method == "felzenszwalb":
-        full["scale"] = _number(full["scale"], "scale", 1e-9)
-        full["min_size"] = _number(full["min_size"], "min_size", 1, integer=True)
+        full["scale"] = check_positive(full["scale"], "scale")
+        full["min_size"] = check_int(full["min_size"], "min_size", minimum=1)
         labels = fn(display, channel_axis=-1, **full)
     else:
-        full["kernel_size"] = _number(full["kernel_size"], "kernel_size", 1e-9)
-        full["max_dist"] = _number(full["max_dist"], "max_dist", 1e-9)
+        full["kernel_size"] = check_positive(full["kernel_size"], "kernel_size")
+        full["max_dist"] = check_positive(full["max_dist"], "max_dist")
         labels = fn(display, channel_axis=-1, **full)
     return Segmentation(relabel(labels), display, method, full)
 
@@ -239,4 +247,4 @@ def _check_labels(labels: Any, shape: tuple[int, int], name: str) -> np.ndarray:
     return relabel(arr)
 
 
-__all__ = ["SEGMENTATION_METHODS", "MethodSpec", "Segmentation", "relabel", "segment"]
+__all__ = ["SEGMENTATION_METHODS", "MethodSpec", "Segmentation", "relabel", "segment", "segment_parameters"]

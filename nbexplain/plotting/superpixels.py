@@ -1,4 +1,4 @@
-"""Static matplotlib drawings of superpixel results (matplotlib is imported only when drawing)."""
+"""Static matplotlib drawings of segmentations and superpixel results (matplotlib is imported only when drawing)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .figure import ShownAsPNG
-
-DIVERGING = "RdBu_r"
-
-
-def _axes(ax, figsize=(4.2, 4)):
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
+from .figure import DIVERGING, NEGATIVE, POSITIVE, axes, plain_text
 
 
 def boundary_rgba(segmentation, colour=(1.0, 0.85, 0.1), alpha: float = 0.9, mask=None) -> np.ndarray:
@@ -45,7 +35,7 @@ def draw_segmentation(segmentation, ax=None, *, values=None, numbers: bool = Fal
     """The image with superpixel boundaries; optional per-superpixel ``values`` (diverging, symmetric
     limits), an ``outline`` mask of superpixels to highlight (others dimmed), ``active`` (removed ones
     hatched grey) and the superpixel numbers. Returns the Axes."""
-    ax = _axes(ax)
+    ax = axes(ax)
     image = segmentation.image
     if outline is not None:
         inside = np.asarray(outline, dtype=bool)[segmentation.labels]
@@ -69,49 +59,21 @@ def draw_segmentation(segmentation, ax=None, *, values=None, numbers: bool = Fal
             ax.text(c, r, str(i), fontsize=6, ha="center", va="center", color="white",
                     bbox={"boxstyle": "round,pad=0.1", "fc": "black", "alpha": 0.5, "lw": 0})
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(plain_text(title), fontsize=9)
     ax.set_axis_off()
     return ax
 
 
 def draw_curves(result, ax=None) -> Any:
     """Deletion and insertion curves of a :class:`PerturbationCurves`; returns the Axes."""
-    ax = _axes(ax, (4.2, 3))
-    ax.plot(result.fractions, result.deletion, color="#b2182b", label=f"deletion (AUC {result.auc_deletion:.3f})")
-    ax.plot(result.fractions, result.insertion, color="#2166ac", label=f"insertion (AUC {result.auc_insertion:.3f})")
+    ax = axes(ax, (4.2, 3))
+    ax.plot(result.fractions, result.deletion, color=POSITIVE, label=f"deletion (AUC {result.auc_deletion:.3f})")
+    ax.plot(result.fractions, result.insertion, color=NEGATIVE, label=f"insertion (AUC {result.auc_insertion:.3f})")
     ax.set_xlabel("fraction of superpixels removed / inserted (most important first)")
     ax.set_ylabel("probability" if result.output == "probability" else "score")
-    ax.set_title(f"{result.target_name}", fontsize=9)
+    ax.set_title(plain_text(result.target_name), fontsize=9)
     ax.legend(fontsize=8)
     return ax
 
 
-class SuperpixelResultMixin(ShownAsPNG):
-    """Drawing and widget methods shared by the superpixel results (which define ``segmentation``,
-    ``target``, ``target_name`` and ``scores``)."""
-
-    #: the per-superpixel numbers drawn on the diverging scale (None: not a scoring result)
-    scores: np.ndarray | None
-
-    @property
-    def image(self) -> np.ndarray:
-        return self.segmentation.image
-
-    @property
-    def map(self) -> np.ndarray:
-        """(H, W) float32: each pixel shows its superpixel's score."""
-        return self.segmentation.paint(self.scores).astype(np.float32)
-
-    def _title(self) -> str:  # pragma: no cover - subclasses override
-        return type(self).__name__
-
-    def plot(self, ax=None, *, numbers: bool = False, alpha: float = 0.6):
-        """The scores over the image on a diverging scale (symmetric around 0), with boundaries; returns the Axes."""
-        return draw_segmentation(self.segmentation, ax=ax, values=self.scores, numbers=numbers, alpha=alpha,
-                                 title=self._title())
-
-    def widget(self, model: Any = None, **kwargs: Any):
-        """A :class:`~nbexplain.SuperpixelExplorer` showing this result (interactive when ``model`` is given)."""
-        from ..widgets.superpixels import SuperpixelExplorer
-
-        return SuperpixelExplorer.from_result(self, model=model, **kwargs)
+__all__ = ["boundary_rgba", "draw_curves", "draw_segmentation"]

@@ -3,6 +3,7 @@
 from . import (
     counterfactual,  # noqa: F401 - registers the sliders of tabular explanations and counterfactuals
     effects,  # noqa: F401 - registers FeatureEffects for PDP, ICE, ALE, importance and surrogate results
+    fairness,  # noqa: F401 - registers FairnessAudit for audits (issue 16)
     heatmap,  # noqa: F401 - registers the widgets of pixel attribution results (@shows)
     maximization,  # noqa: F401 - registers channel grids and the Maximization widget (issue 13)
     superpixels,  # noqa: F401 - registers the explorer of superpixel results and segmentations

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import traitlets
 
+from .._registry import shows
+from .._validation import check_number, check_positive_int, is_int
 from ..adapters.model import as_model
 from ..errors import InputError
 from ..explain.superpixels import (
@@ -22,6 +24,7 @@ from ..explain.superpixels import (
     PerturbationCurves,
     ShapleyImage,
     SuperpixelGame,
+    SuperpixelResult,
     anchor_image,
     deletion_insertion,
     lime_image,
@@ -122,9 +125,7 @@ class SuperpixelExplorer(ExplainerWidget):
                  segment_params: dict | None = None, explain_options: dict | None = None,
                  precompute: bool = False, **kwargs: Any):
         super().__init__(**kwargs)
-        if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
-            raise InputError(f"top_k must be a positive int; got {top_k!r}")
-        self.top_k = int(top_k)
+        self.top_k = check_positive_int(top_k, "top_k")
         self.explain_options = {k: dict(v) for k, v in (explain_options or {}).items()}
         unknown = set(self.explain_options) - set(EXPLAINERS)
         if unknown:
@@ -209,7 +210,7 @@ class SuperpixelExplorer(ExplainerWidget):
     def toggle(self, i: int) -> None:
         """Hide superpixel ``i`` if shown, show it if hidden."""
         m = self.n_superpixels
-        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < m:
+        if not is_int(i) or not 0 <= i < m:
             raise InputError(f"i={i!r} is not a superpixel: expected an int in 0..{m - 1}")
         mask = np.array(self.active, dtype=bool)
         mask[i] = ~mask[i]
@@ -341,11 +342,9 @@ class SuperpixelExplorer(ExplainerWidget):
         params = dict(self._seg_params[method])
         if param is not None:
             spec = SEGMENTATION_METHODS[method]
-            if isinstance(param, bool) or not isinstance(param, (int, float, np.integer, np.floating)) \
-                    or not spec.low <= param <= spec.high:
-                raise InputError(f"{spec.main}={param!r} is not valid for {method}: expected a number in "
-                                 f"[{spec.low}, {spec.high}]")
-            params[spec.main] = int(param) if spec.main == "n_segments" else float(param)
+            param = check_number(param, spec.main, spec.low, spec.high,
+                                 expected=f"a number in [{spec.low:g}, {spec.high:g}] for {method}")
+            params[spec.main] = int(param) if spec.main == "n_segments" else param
         return params
 
     def _game_for(self, method: str, fill: Any, params: dict) -> SuperpixelGame:
@@ -473,57 +472,25 @@ class SuperpixelExplorer(ExplainerWidget):
         return result
 
     def _show_result(self, result: Any, curves: PerturbationCurves | None = None) -> None:
+        """Show ``result``'s scores as the overlay with its headline and quality lines (and curves, if any)."""
+        if not isinstance(result, SuperpixelResult):
+            raise InputError(f"cannot show a {type(result).__name__} in a SuperpixelExplorer")
         self.result = result
         if isinstance(result, PerturbationCurves):
-            curves, result_kind = result, "curves"
-        elif isinstance(result, LimeImage):
-            result_kind = "lime"
-        elif isinstance(result, ShapleyImage):
-            result_kind = "shapley"
-        elif isinstance(result, Anchor):
-            result_kind = "anchor"
-        else:
-            raise InputError(f"cannot show a {type(result).__name__} in a SuperpixelExplorer")
-        unit = "probability" if result.output == "probability" else "score"
-        if result_kind == "lime":
-            values = result.weights
-            info = {"title": f"LIME weights for {result.target_name}",
-                    "quality": [f"fidelity (weighted R²) {result.score:.3f}",
-                                f"local prediction {result.local_prediction:.3f} vs model {result.prediction:.3f} ({unit})",
-                                f"{len(result.coalitions)} samples, kernel width {result.kernel_width:g}"]}
-        elif result_kind == "shapley":
-            values = result.values
-            std = "" if result.std is None else f", max std error {float(np.max(result.std)):.2g}"
-            info = {"title": f"Shapley values ({result.method}) for {result.target_name}",
-                    "quality": [f"Σφ = {result.values.sum():.4f} = f(all) − f(none) = "
-                                f"{result.full_value:.4f} − {result.base_value:.4f}",
-                                f"efficiency gap {result.efficiency_gap:.2g}{std}",
-                                f"{result.n_evaluations} coalitions evaluated"]}
-        elif result_kind == "anchor":
-            values = result.mask.astype(np.float64)
-            verdict = "≥" if result.meets_threshold else "below"
-            info = {"title": f"anchor for {result.target_name}: superpixels {list(result.anchor)}",
-                    "quality": [f"precision {result.precision:.3f} ({verdict} threshold {result.threshold:g}; "
-                                f"lower bound {result.precision_lower:.3f})",
-                                f"coverage {result.coverage:.3g}",
-                                f"{result.n_samples} perturbed images evaluated"]}
-            self.anchor = [int(i) for i in result.anchor]
-        else:
-            values = curves.scores
-            info = {"title": "ranking", "quality": []}
-        if result_kind != "anchor":
-            self.anchor = []
-        info["limit"] = float(np.abs(values).max()) or 1.0
-        self.overlay = result_kind if result_kind != "curves" else "ranking"
-        self.overlay_values = np.asarray(values, dtype=np.float32)
-        self.overlay_info = info
+            curves = result
+        values = np.asarray(result.scores, dtype=np.float32)
+        self.overlay = result.kind
+        self.overlay_values = values
+        self.overlay_info = {"title": result.headline, "quality": result.quality(),
+                             "limit": float(np.abs(values).max()) or 1.0}
+        self.anchor = list(result.outline)
         self.curves = curves
         if curves is not None:
             self.curve_order = curves.order.astype(np.int32)
             self.curve_deletion = curves.deletion.astype(np.float32)
             self.curve_insertion = curves.insertion.astype(np.float32)
             self.curve_info = {"auc_deletion": curves.auc_deletion, "auc_insertion": curves.auc_insertion,
-                               "label": f"{unit} of {curves.target_name}"}
+                               "label": f"{curves.output} of {curves.target_name}"}
         else:
             self.curve_order = self.curve_deletion = self.curve_insertion = None
             self.curve_info = {}
@@ -532,7 +499,7 @@ class SuperpixelExplorer(ExplainerWidget):
     def _static_png(self) -> bytes | None:
         if self.labels is None:
             return None
-        from ..plotting.figure import png_of
+        from ..plotting.figure import plain_text, png_of
         from ..plotting.superpixels import draw_segmentation
 
         seg = Segmentation(np.asarray(self.labels), np.asarray(self.image))
@@ -551,7 +518,7 @@ class SuperpixelExplorer(ExplainerWidget):
                 draw_segmentation(shown_seg, ax=ax, values=values, colorbar=False,
                                   title=self.overlay_info.get("title", f"{int(active.sum())}/{seg.n_segments} superpixels shown"))
             if self.classes and self.bars is not None:
-                names = [c["name"] for c in self.classes][::-1]
+                names = [plain_text(c["name"]) for c in self.classes][::-1]
                 bx.barh(range(len(names)), np.asarray(self.bars)[::-1], color="#1976d2")
                 bx.set_yticks(range(len(names)), names, fontsize=8)
                 bx.set_xlim(0, 1)
@@ -562,3 +529,15 @@ class SuperpixelExplorer(ExplainerWidget):
                 fig.text(0.02, -0.04 - 0.05 * i, line, fontsize=8)
 
         return png_of(draw, figsize=(7.5, 3.6))
+
+
+@shows(LimeImage, ShapleyImage, Anchor, PerturbationCurves)
+def _explorer_of_result(result: SuperpixelResult, model: Any = None, **options: Any) -> SuperpixelExplorer:
+    """``result.widget(model=None, **options)``: the result in an explorer, interactive with a ``model``."""
+    return SuperpixelExplorer.from_result(result, model=model, **options)
+
+
+@shows(Segmentation)
+def _explorer_of_segmentation(segmentation: Segmentation, model: Any = None, **options: Any) -> SuperpixelExplorer:
+    """``segmentation.widget(model, **options)``: an explorer of ``model`` on this segmentation."""
+    return SuperpixelExplorer(model, segmentation.image, segmentation=segmentation, **options)

@@ -10,7 +10,7 @@ from scipy.optimize import brentq
 
 from nbexplain.errors import InputError
 from nbexplain.explain.superpixels import SuperpixelGame, anchor_image
-from nbexplain.explain.superpixels.anchors import kl_bernoulli, kl_lower, kl_upper
+from nbexplain.methods.coalitions.anchors import kl_bernoulli, kl_lower, kl_upper
 
 ROWS, COLS = 3, 4  # 12 grid superpixels
 H, W = 12, 16
@@ -140,3 +140,18 @@ def test_anchor_validation():
         anchor_image(game, backgrounds=[])
     with pytest.raises(InputError, match=r"backgrounds\[0\] must be an image of the same size"):
         anchor_image(game, backgrounds=[np.zeros((4, 4, 3), np.uint8)])
+
+
+def test_anchor_result_states_its_quality_and_draws_its_outline():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    game, _ = game_of(lambda k: k[:, 2] & k[:, 5])
+    a = anchor_image(game)  # seed 0 by default: reproducible
+    assert a.anchor == anchor_image(game).anchor and a.outline == tuple(a.anchor) and a.kind == "anchor"
+    assert a.quality() == [f"precision {a.precision:.3f} (≥ threshold 0.95; lower bound {a.precision_lower:.3f})",
+                           "coverage 0.25", f"{a.n_samples} perturbed images evaluated"]
+    assert a.summary().startswith(f"anchor for {game.target_name}: superpixels {list(a.anchor)}: precision 1.000")
+    np.testing.assert_array_equal(a.scores, a.mask)
+    assert a.mask.sum() == 2
+    assert a.plot().figure is not None and a._repr_png_().startswith(b"\x89PNG")

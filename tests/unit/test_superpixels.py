@@ -348,3 +348,56 @@ def test_a_small_cache_evicts_oldest_entries_but_answers_stay_right(picture):
     np.testing.assert_allclose(both, model(game.render(z)), rtol=1e-12)
     np.testing.assert_array_equal(both[:4], first)
     assert len(game._cache) == 5
+
+
+# -- the front door's vocabulary -----------------------------------------------------------------------------------
+def test_seed_defaults_to_reproducible_and_none_is_fresh(picture):
+    game = SuperpixelGame(LinearPixels(), picture, "slic", n_segments=10)
+    np.testing.assert_array_equal(lime_image(game, n_samples=50).coalitions, lime_image(game, n_samples=50).coalitions)
+    np.testing.assert_array_equal(lime_image(game, n_samples=50).coalitions, lime_image(game, n_samples=50, seed=0).coalitions)
+    fresh = [lime_image(game, n_samples=50, seed=None).coalitions for _ in range(2)]
+    assert not np.array_equal(*fresh)
+    a = shapley_image(game, method="sampled", n_permutations=6)
+    np.testing.assert_array_equal(a.values, shapley_image(game, method="sampled", n_permutations=6).values)
+    with pytest.raises(InputError, match="seed must be a non-negative int or None"):
+        lime_image(game, seed=1.5)
+
+
+def test_progress_choices_and_misspelt_keywords(picture):
+    from nbexplain.errors import UnknownArgumentError
+
+    game = SuperpixelGame(LinearPixels(), picture, "slic", n_segments=10)
+    seen: list[float] = []
+    shapley_image(game, progress=seen.append)
+    assert seen and seen[-1] == 1.0 and seen == sorted(seen)
+    seen.clear()
+    deletion_insertion(game, scores=np.arange(game.n_players), progress=seen.append)
+    assert seen[-1] == 1.0
+    lime_image(game, n_samples=20, progress=False)
+    lime_image(game, n_samples=20, progress=True)
+    with pytest.raises(InputError, match="progress must be None, True, False or a callable"):
+        lime_image(game, n_samples=20, progress="yes")
+    with pytest.raises(UnknownArgumentError, match="lime_image\\(\\) got an unexpected keyword argument 'n_sample'; "
+                                                   "did you mean 'n_samples'"):
+        lime_image(game, n_sample=20)
+    with pytest.raises(UnknownArgumentError, match="did you mean 'n_segments'"):
+        shapley_image(LinearPixels(), picture, n_segmnts=5)
+    with pytest.raises(InputError, match="pass either a SuperpixelGame"):
+        shapley_image(game, n_segments=5)  # a segmentation parameter, but the game has its segmentation
+
+
+def test_results_state_their_quality_as_numbers_and_lines(picture):
+    game = SuperpixelGame(LinearPixels(), picture, "grid", rows=2, cols=3, output="score")
+    lime = lime_image(game, n_samples=200)
+    sv = shapley_image(game)
+    curves = deletion_insertion(game, scores=sv)
+    assert lime.fidelity == lime.score and lime.quality()[0] == f"fidelity (weighted R²) {lime.score:.3f}"
+    assert sv.quality()[1].startswith(f"efficiency gap {sv.efficiency_gap:.2g}")
+    assert curves.quality() == [f"deletion AUC {curves.auc_deletion:.3f} (lower is better)",
+                                f"insertion AUC {curves.auc_insertion:.3f} (higher is better)"]
+    for result, kind in ((lime, "lime"), (sv, "shapley"), (curves, "ranking")):
+        assert result.kind == kind and result.summary().startswith(result.headline + ": ")
+        assert result.headline.endswith(f"for {game.target_name}") and result.outline == ()
+        assert result.scores.shape == (game.n_players,) and result.output == "score"
+    np.testing.assert_array_equal(curves.order, np.argsort(-sv.values, kind="stable"))
+    assert curves.target == sv.target and curves.segmentation is game.segmentation

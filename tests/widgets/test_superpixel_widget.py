@@ -291,3 +291,22 @@ def test_explorer_of_a_game_reuses_its_evaluations(net, photo):
     assert net.rows == rows
     with pytest.raises(InputError, match="pass either a SuperpixelGame"):
         nbx.SuperpixelExplorer(game, photo)
+
+
+def test_results_and_segmentations_open_their_widget_through_the_registry(net, photo):
+    from nbexplain._registry import widget_for
+
+    seg = nbx.segment(photo, "grid", n_segments=6)
+    ex = seg.widget(net, top_k=2)
+    assert isinstance(ex, nbx.SuperpixelExplorer) and ex.n_superpixels == 6 and ex.seg_method == "custom"
+    curves = nbx.deletion_insertion(net, photo, order=np.arange(6), segmentation=seg)
+    static = widget_for(curves)
+    assert static.overlay == "ranking" and static.curve_info["auc_deletion"] == pytest.approx(curves.auc_deletion)
+    assert static.overlay_info == {"title": curves.headline, "quality": curves.quality(),
+                                   "limit": float(np.abs(curves.scores).max())}
+    anchor = nbx.anchor_image(net, photo, segmentation=seg, max_samples=300)
+    shown = anchor.widget()
+    assert shown.overlay == "anchor" and shown.anchor == list(anchor.anchor)
+    assert shown.overlay_info["quality"] == anchor.quality()
+    with pytest.raises(InputError, match="no widget shows a int"):
+        widget_for(3)

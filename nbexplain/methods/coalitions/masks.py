@@ -1,4 +1,4 @@
-"""Coalitions of players as boolean masks: the common currency of Shapley values, LIME and anchors.
+"""Coalitions of players as boolean masks: the common currency of Shapley values, LIME, anchors and curves.
 
 A coalition of ``M`` players is a row of ``M`` booleans (True = the player is present). Row ``b`` of
 :func:`all_coalitions` is the bitmask ``b``: bit ``i`` set means player ``i`` is present, so a value table
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._validation import check_positive_int
 from ...errors import InputError
 
 #: Largest number of players :func:`all_coalitions` enumerates (2**24 rows = 16.8 million).
@@ -16,9 +17,8 @@ MAX_ENUMERATED_PLAYERS = 24
 
 
 def check_n_players(n_players, name: str = "n_players", maximum: int | None = None) -> int:
-    """``n_players`` as a positive int, or :class:`InputError` naming ``name``."""
-    if isinstance(n_players, (bool, np.bool_)) or not isinstance(n_players, (int, np.integer)) or n_players < 1:
-        raise InputError(f"{name} must be a positive int; got {n_players!r}")
+    """``n_players`` as a positive int (at most ``maximum`` when enumerated), or :class:`InputError` naming ``name``."""
+    n_players = check_positive_int(n_players, name)
     if maximum is not None and n_players > maximum:
         raise InputError(f"{name}={int(n_players)} is too large: at most {maximum} players can be enumerated "
                          f"(2**{int(n_players)} coalitions); use sampling instead")

@@ -1,9 +1,12 @@
 """Shapley values of generic cooperative games: exact, permutation sampling, and KernelSHAP.
 
 A *value function* maps a batch of coalitions ``(N, M)`` bool (True = player present) to values
-``(N, K)`` float (K outputs at once, e.g. one per class). No model knowledge lives here: superpixel and
-tabular games build their value function on top of the model adapter.
+``(N, K)`` float (K outputs at once, e.g. one per class). No model knowledge lives here: a
+:class:`~nbexplain.methods.coalitions.game.CoalitionGame` (superpixels, tokens, features) or a tabular
+background game supplies the values.
 
+* :func:`shapley` - the one entry point over a game: ``method="auto"`` is exact up to ``max_exact``
+  players (the whole value table, evaluated in chunks with progress), else sampled.
 * :func:`exact_shapley` - Shapley (1953) from the full value table ``(2**M, K)``, one weighted pass over
   the table per player (``phi_i = sum_S w(|S|) [v(S u {i}) - v(S)]``, ``w(s) = s!(M-s-1)!/M!``); no M!
   permutations are enumerated.
@@ -21,14 +24,18 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from ..._types import Progress
+from ..._validation import check_choice, check_int, check_seed
 from ...errors import InputError
-from .masks import MAX_ENUMERATED_PLAYERS, all_coalitions, check_n_players, popcount
+from .game import FunctionGame, as_game
+from .masks import MAX_ENUMERATED_PLAYERS, all_coalitions, popcount
 
 ValueFn = Callable[[np.ndarray], np.ndarray]
-Progress = Callable[[float], None] | None
+SHAPLEY_METHODS = ("auto", "exact", "sampled", "kernel")
 
 #: coalitions per value-function call in the sampling estimators (progress granularity)
 CHUNK_COALITIONS = 512
@@ -48,6 +55,7 @@ class ShapleyValues:
     std : (M, K) or None - standard errors of sampled estimates (None when exact or not estimated).
     n_evaluations : int - coalitions evaluated (value-function rows).
     method : str - "exact", "sampled" or "kernel".
+    table : (2**M, K) or None - the whole value table (row b = bitmask b) when computed exactly.
     """
 
     values: np.ndarray
@@ -57,6 +65,7 @@ class ShapleyValues:
     std: np.ndarray | None = None
     n_evaluations: int = 0
     method: str = "exact"
+    table: np.ndarray | None = None
 
     @property
     def n_players(self) -> int:
@@ -64,20 +73,11 @@ class ShapleyValues:
 
     def plot(self, ax=None, *, output: int = 0, names=None, max_players: int = 20):
         """Horizontal bars of the values of one output (largest |value| first); returns the Axes."""
-        import matplotlib.pyplot as plt
+        from ...plotting.coalitions import draw_player_bars
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(4.5, 0.25 * min(self.n_players, max_players) + 1))
-        v = self.values[:, output]
-        order = np.argsort(-np.abs(v))[:max_players][::-1]
-        labels = [str(names[i]) if names is not None else f"player {i}" for i in order]
-        colours = ["#b2182b" if v[i] > 0 else "#2166ac" for i in order]
-        ax.barh(range(len(order)), v[order], color=colours,
-                xerr=None if self.std is None else self.std[order, output])
-        ax.set_yticks(range(len(order)), labels, fontsize=8)
-        ax.axvline(0, color="0.5", lw=0.8)
-        ax.set_title(f"Shapley values ({self.method}); gap {self.efficiency_gap[output]:.2g}", fontsize=9)
-        return ax
+        return draw_player_bars(self.values[:, output], ax=ax, names=names, max_players=max_players,
+                                std=None if self.std is None else self.std[:, output],
+                                title=f"Shapley values ({self.method}); gap {self.efficiency_gap[output]:.2g}")
 
 
 def shapley_weights(n_players: int) -> np.ndarray:
@@ -133,30 +133,18 @@ def exact_shapley(values: np.ndarray) -> ShapleyValues:
         present = ((index >> i) & 1).astype(bool)
         phi[i] = np.where(present, w_in, -w_out) @ table
     base, full = table[0], table[-1]
-    return ShapleyValues(phi, base.copy(), full.copy(), phi.sum(0) - (full - base), None, int(table.shape[0]), "exact")
+    return ShapleyValues(phi, base.copy(), full.copy(), phi.sum(0) - (full - base), None, int(table.shape[0]), "exact",
+                         table)
 
 
-def _call(value_fn: ValueFn, z: np.ndarray, k: int | None) -> np.ndarray:
-    out = np.asarray(value_fn(z), dtype=np.float64)
+def _call(game: FunctionGame, z: np.ndarray, k: int | None) -> np.ndarray:
+    """The game's (N, K) values of ``z`` (a 1-D value is one output), K checked against earlier calls."""
+    out = game.value(z)
     if out.ndim == 1:
         out = out[:, None]
-    if out.ndim != 2 or out.shape[0] != len(z) or (k is not None and out.shape[1] != k):
-        expected = f"({len(z)}, {k if k is not None else 'K'})"
-        raise InputError(f"value_fn returned shape {out.shape} for {len(z)} coalitions; expected {expected}")
-    if not np.all(np.isfinite(out)):
-        raise InputError("value_fn returned NaN or infinite values")
+    if k is not None and out.shape[1] != k:
+        raise InputError(f"{game.name} returned shape {out.shape} for {len(z)} coalitions; expected ({len(z)}, {k})")
     return out
-
-
-def _check_count(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InputError(f"{name} must be an int >= {minimum}; got {value!r}")
-    return int(value)
-
-
-def _check_value_fn(value_fn) -> None:
-    if not callable(value_fn):
-        raise InputError(f"value_fn must be callable (coalitions (N, M) bool -> values (N, K)); got {type(value_fn).__name__}")
 
 
 def sampled_shapley(
@@ -199,13 +187,13 @@ def sampled_shapley(
     >>> np.allclose(sv.values[:, 0], weights)
     True
     """
-    _check_value_fn(value_fn)
-    m = check_n_players(n_players)
-    p = _check_count(n_permutations, "n_permutations")
+    game = FunctionGame(value_fn, n_players)
+    m = game.n_players
+    p = check_int(n_permutations, "n_permutations", minimum=1)
     if antithetic:
         p += p % 2
-    rng = np.random.default_rng(seed)
-    ends = _call(value_fn, np.stack([np.zeros(m, bool), np.ones(m, bool)]), None)
+    rng = np.random.default_rng(check_seed(seed))
+    ends = _call(game, np.stack([np.zeros(m, bool), np.ones(m, bool)]), None)
     base, full = ends[0], ends[1]
     k = ends.shape[1]
     contributions = np.empty((p, m, k))
@@ -223,7 +211,7 @@ def sampled_shapley(
         # position of each player in each permutation; prefix j holds the players at positions < j
         position = np.argsort(perms, axis=1)
         prefixes = position[:, None, :] < np.arange(1, m)[None, :, None]  # (n, M-1, M): sizes 1..M-1
-        inner = _call(value_fn, prefixes.reshape(-1, m), k).reshape(n, m - 1, k) if m > 1 else np.empty((n, 0, k))
+        inner = _call(game, prefixes.reshape(-1, m), k).reshape(n, m - 1, k) if m > 1 else np.empty((n, 0, k))
         chain = np.concatenate([np.broadcast_to(base, (n, 1, k)), inner, np.broadcast_to(full, (n, 1, k))], axis=1)
         steps = np.diff(chain, axis=1)  # steps[:, j] = contribution of the player at position j
         contributions[done:done + n][np.arange(n)[:, None], perms] = steps
@@ -322,24 +310,24 @@ def kernel_shap(
     >>> np.allclose(sv.values[:, 0], weights)
     True
     """
-    _check_value_fn(value_fn)
-    m = check_n_players(n_players)
+    game = FunctionGame(value_fn, n_players)
+    m = game.n_players
     if m < 2:
         raise InputError("n_players must be at least 2 for kernel_shap (one player's value is v(all) - v(empty))")
-    n = _check_count(n_samples, "n_samples", minimum=4)
-    rng = np.random.default_rng(seed)
+    n = check_int(n_samples, "n_samples", minimum=4)
+    rng = np.random.default_rng(check_seed(seed))
     kw = kernel_weights(m)
     if m <= MAX_ENUMERATED_PLAYERS and n >= 2**m:
         z = all_coalitions(m)[1:-1]
         weight = kw[z.sum(1)]
     else:
         z, weight = _kernel_design(m, n - 2, rng)
-    ends = _call(value_fn, np.stack([np.zeros(m, bool), np.ones(m, bool)]), None)
+    ends = _call(game, np.stack([np.zeros(m, bool), np.ones(m, bool)]), None)
     base, full = ends[0], ends[1]
     k = ends.shape[1]
     chunks = []
     for start in range(0, len(z), CHUNK_COALITIONS):
-        chunks.append(_call(value_fn, z[start:start + CHUNK_COALITIONS], k))
+        chunks.append(_call(game, z[start:start + CHUNK_COALITIONS], k))
         if progress is not None:
             progress(min(1.0, (start + CHUNK_COALITIONS) / len(z)))
     values = np.concatenate(chunks) if chunks else np.empty((0, k))
@@ -354,4 +342,76 @@ def kernel_shap(
     return ShapleyValues(phi, base, full, phi.sum(0) - total, None, len(z) + 2, "kernel")
 
 
-__all__ = ["ShapleyValues", "exact_shapley", "kernel_shap", "kernel_weights", "sampled_shapley", "shapley_weights"]
+def _scaled(progress: Progress, offset: float, span: float) -> Progress:
+    """``progress`` of a part of the work that spans ``offset .. offset + span`` of the whole."""
+    return None if progress is None else (lambda f: progress(offset + f * span))
+
+
+def value_table(game: Any, progress: Progress = None) -> np.ndarray:
+    """The game's values of all ``2**M`` coalitions (row b = bitmask b), evaluated in about 50 chunks."""
+    z = all_coalitions(game.n_players)
+    step = max(CHUNK_COALITIONS, len(z) // 50)
+    parts = [game.value(z[start:start + step], progress=_scaled(progress, start / len(z), len(z[start:start + step]) / len(z)))
+             for start in range(0, len(z), step)]
+    return np.concatenate(parts)
+
+
+def shapley(
+    game: Any,
+    method: str = "auto",
+    *,
+    n_players: int | None = None,
+    max_exact: int = 16,
+    n_permutations: int = 50,
+    n_samples: int = 2048,
+    antithetic: bool = True,
+    seed: int | None = 0,
+    progress: Progress = None,
+) -> ShapleyValues:
+    """Shapley values of a game's players by the method that fits (Shapley 1953).
+
+    Parameters
+    ----------
+    game : CoalitionGame or callable
+        A game (``n_players`` and ``value(coalitions, progress=...)``), or a value function
+        ``(N, M) bool -> (N,) or (N, K)`` with ``n_players``.
+    method : {"auto", "exact", "sampled", "kernel"}
+        "auto" is "exact" when M <= ``max_exact`` (all ``2**M`` coalitions), else "sampled".
+    n_permutations : int
+        Permutations for "sampled" (:func:`sampled_shapley`; each costs M - 1 evaluations).
+    n_samples : int
+        Coalitions for "kernel" (:func:`kernel_shap`).
+    antithetic : bool
+        Pair each sampled permutation with its reverse.
+    seed : int or None
+        For reproducible sampling (None: fresh randomness).
+    progress : callable, optional
+        Called with the fraction done (may raise to cancel).
+
+    Examples
+    --------
+    >>> sv = shapley(lambda z: z @ np.array([1.0, 2.0, 3.0]), n_players=3)
+    >>> sv.method, sv.values[:, 0]
+    ('exact', array([1., 2., 3.]))
+    """
+    method = check_choice(method, "method", SHAPLEY_METHODS)
+    max_exact = check_int(max_exact, "max_exact", minimum=1)
+    game = as_game(game, n_players)
+    m = game.n_players
+    if method == "auto":
+        method = "exact" if m <= max_exact else "sampled"
+    if method == "exact":
+        if m > MAX_ENUMERATED_PLAYERS:
+            raise InputError(f"method='exact' needs 2**M evaluations; M={m} is too many (at most "
+                             f"{MAX_ENUMERATED_PLAYERS}); use method='sampled' or 'kernel', or fewer players")
+        return exact_shapley(value_table(game, progress))
+    value_fn = lambda z: game.value(z)  # noqa: E731 - progress is reported per chunk by the estimator
+    if method == "sampled":
+        if m < 2:
+            raise InputError("sampled Shapley values need at least 2 players")
+        return sampled_shapley(value_fn, m, n_permutations, antithetic=antithetic, seed=seed, progress=progress)
+    return kernel_shap(value_fn, m, n_samples, seed=seed, progress=progress)
+
+
+__all__ = ["SHAPLEY_METHODS", "ShapleyValues", "exact_shapley", "kernel_shap", "kernel_weights", "sampled_shapley",
+           "shapley", "shapley_weights", "value_table"]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..._validation import check_number, check_positive
 from ...errors import InputError
 
 
@@ -35,9 +36,8 @@ def exponential_kernel(distances, width: float) -> np.ndarray:
     d = np.asarray(distances, dtype=np.float64)
     if not np.all(np.isfinite(d)) or np.any(d < 0):
         raise InputError("distances must be finite and non-negative")
-    if isinstance(width, (bool, np.bool_)) or not isinstance(width, (int, float, np.integer, np.floating)) or not width > 0:
-        raise InputError(f"width must be a positive number; got {width!r}")
-    return np.sqrt(np.exp(-(d**2) / float(width) ** 2))
+    width = check_positive(width, "width")
+    return np.sqrt(np.exp(-(d**2) / width**2))
 
 
 @dataclass
@@ -68,18 +68,12 @@ class Surrogate:
 
     def plot(self, ax=None, *, names=None, output: int = 0, max_features: int = 20):
         """Horizontal bars of the surrogate's coefficients (largest |coef| first); returns the Axes."""
-        import matplotlib.pyplot as plt
+        from ...plotting.coalitions import draw_player_bars
 
         coef = self.coef if self.coef.ndim == 1 else self.coef[:, output]
-        order = np.argsort(-np.abs(coef))[:max_features][::-1]
-        if ax is None:
-            _, ax = plt.subplots(figsize=(4.5, 0.25 * len(order) + 1))
-        ax.barh(range(len(order)), coef[order], color=["#b2182b" if coef[i] > 0 else "#2166ac" for i in order])
-        ax.set_yticks(range(len(order)), [str(names[i]) if names is not None else f"feature {i}" for i in order], fontsize=8)
-        ax.axvline(0, color="0.5", lw=0.8)
         score = self.score if np.ndim(self.score) == 0 else self.score[output]
-        ax.set_title(f"surrogate coefficients (weighted R² = {float(score):.3f})", fontsize=9)
-        return ax
+        return draw_player_bars(coef, ax=ax, names=names, max_players=max_features, unnamed="feature",
+                                title=f"surrogate coefficients (weighted R² = {float(score):.3f})")
 
 
 def weighted_r2(y: np.ndarray, prediction: np.ndarray, sample_weight: np.ndarray) -> np.ndarray:
@@ -125,21 +119,20 @@ def fit_weighted_ridge(Z, y, sample_weight=None, alpha: float = 1.0) -> Surrogat
         raise InputError(f"sample_weight must be ({len(z)},) non-negative finite weights with a positive sum")
     if not (np.all(np.isfinite(z)) and np.all(np.isfinite(target))):
         raise InputError("Z and y must be finite")
-    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating)) or alpha < 0:
-        raise InputError(f"alpha must be a non-negative number; got {alpha!r}")
+    alpha = check_number(alpha, "alpha", minimum=0)
     total = w.sum()
     z_mean = w @ z / total
     y_mean = w @ target / total
     zc, yc = z - z_mean, target - y_mean
     sw = np.sqrt(w)
-    a = (zc * sw[:, None]).T @ (zc * sw[:, None]) + float(alpha) * np.eye(z.shape[1])
+    a = (zc * sw[:, None]).T @ (zc * sw[:, None]) + alpha * np.eye(z.shape[1])
     b = (zc * w[:, None]).T @ yc
     coef = np.linalg.lstsq(a, b, rcond=None)[0] if alpha == 0 else np.linalg.solve(a, b)
     intercept = y_mean - z_mean @ coef
     score = weighted_r2(target, z @ coef + intercept, w)
     if target.ndim == 1:
-        return Surrogate(coef, float(intercept), float(score), float(alpha))
-    return Surrogate(coef, intercept, score, float(alpha))
+        return Surrogate(coef, float(intercept), float(score), alpha)
+    return Surrogate(coef, intercept, score, alpha)
 
 
 __all__ = ["Surrogate", "exponential_kernel", "fit_weighted_ridge", "weighted_r2"]
