@@ -89,7 +89,7 @@ def run_nbexplain(model, chw, target, window, stride):
     m = nbx.as_model(model)  # fresh: the batch size is found again in every run
     t0 = time.perf_counter()
     result = nbx.attribute(
-        m, chw, "occlusion", target=target, window=window, stride=stride, baseline=0.0
+        m, chw, "occlusion", target=target, window=window, stride=stride, baseline=0.0, progress=False
     )
     seconds = time.perf_counter() - t0
     sizer = next(iter(m._sizers.values()))

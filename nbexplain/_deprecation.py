@@ -26,19 +26,28 @@ def renamed(**old_to_new: str) -> Callable:
 
         @functools.wraps(fn)
         def call(*args: Any, **kwargs: Any) -> Any:
-            for old, new in old_to_new.items():
-                if old in kwargs:
-                    if new in kwargs:
-                        raise UnknownArgumentError(f"{where} got both {old!r} and its new name {new!r}; pass only {new!r}")
-                    warnings.warn(f"{where}: {old!r} is now called {new!r}; {old!r} stops working in nbexplain "
-                                  f"{REMOVED_IN}", FutureWarning, stacklevel=2)
-                    kwargs[new] = kwargs.pop(old)
-            return fn(*args, **kwargs)
+            return fn(*args, **renamed_keys(kwargs, old_to_new, where, stacklevel=3))
 
         call.__renamed__ = dict(old_to_new)  # type: ignore[attr-defined]
         return call
 
     return wrap
+
+
+def renamed_keys(options: dict[str, Any], old_to_new: dict[str, str], where: str, stacklevel: int = 3) -> dict[str, Any]:
+    """``options`` with each old key under its new name (and a FutureWarning); both given is an error.
+
+    For keywords that travel in a dict or ``**options`` (e.g. a method's options checked by its front door).
+    """
+    options = dict(options)
+    for old, new in old_to_new.items():
+        if old in options:
+            if new in options:
+                raise UnknownArgumentError(f"{where} got both {old!r} and its new name {new!r}; pass only {new!r}")
+            warnings.warn(f"{where}: {old!r} is now called {new!r}; {old!r} stops working in nbexplain "
+                          f"{REMOVED_IN}", FutureWarning, stacklevel=stacklevel)
+            options[new] = options.pop(old)
+    return options
 
 
 def renamed_value(value: Any, name: str, old_to_new: dict[Any, Any], stacklevel: int = 3) -> Any:
@@ -51,4 +60,4 @@ def renamed_value(value: Any, name: str, old_to_new: dict[Any, Any], stacklevel:
     return value
 
 
-__all__ = ["REMOVED_IN", "renamed", "renamed_value"]
+__all__ = ["REMOVED_IN", "renamed", "renamed_keys", "renamed_value"]

@@ -44,15 +44,21 @@ def check_int(value: Any, name: str, minimum: int | None = None, maximum: int | 
 
 
 def check_number(value: Any, name: str, minimum: float | None = None, maximum: float | None = None, *,
-                 above: float | None = None, below: float | None = None) -> float:
-    """``value`` as a finite float; ``minimum``/``maximum`` are inclusive bounds, ``above``/``below`` strict."""
+                 above: float | None = None, below: float | None = None, expected: str | None = None) -> float:
+    """``value`` as a finite float; ``minimum``/``maximum`` are inclusive bounds, ``above``/``below`` strict.
+
+    ``expected`` replaces the words the message uses for what was expected (by default made from the bounds),
+    e.g. to say what the number means.
+    """
     ok = is_number(value) and bool(np.isfinite(value))
     if ok:
         v = float(value)
         ok = ((minimum is None or v >= minimum) and (maximum is None or v <= maximum)
               and (above is None or v > above) and (below is None or v < below))
     if not ok:
-        if above == 0 and below is None and minimum is None and maximum is None:
+        if expected is not None:
+            pass  # the caller's own words
+        elif above == 0 and below is None and minimum is None and maximum is None:
             expected = "a positive number"
         elif minimum == 0 and maximum is None and above is None and below is None:
             expected = "a non-negative number"
@@ -90,6 +96,25 @@ def check_bool(value: Any, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise InputError(f"{name} must be True or False; got {value!r}")
     return bool(value)
+
+
+def check_positive_int(value: Any, name: str) -> int:
+    """``value`` as an int >= 1 (a count, a size, a number of steps)."""
+    if not is_int(value) or value < 1:
+        raise InputError(f"{name} must be a positive int; got {value!r}")
+    return int(value)
+
+
+def check_int_pair(value: Any, name: str) -> tuple[int, int]:
+    """``value`` — a positive int or a pair of them — as a ``(rows, columns)`` pair (a window, a stride)."""
+    pair = (value, value) if is_int(value) else value
+    try:
+        ok = len(pair) == 2 and all(is_int(v) and v >= 1 for v in pair)
+    except TypeError:  # no len(): not a pair
+        ok = False
+    if not ok or isinstance(pair, (str, bytes)):
+        raise InputError(f"{name} must be a positive int or a pair of them; got {value!r}")
+    return int(pair[0]), int(pair[1])
 
 
 def check_seed(seed: Any, name: str = "seed") -> int | None:
@@ -176,7 +201,8 @@ def check_finite_array(value: Any, name: str, *, ndim: int | None = None, dtype=
 
 
 __all__ = [
-    "check_bool", "check_callable", "check_choice", "check_finite_array", "check_int", "check_keywords",
-    "check_number", "check_options", "check_positive", "check_probability", "check_seed", "is_int", "is_number",
+    "check_bool", "check_callable", "check_choice", "check_finite_array", "check_int", "check_int_pair",
+    "check_keywords", "check_number", "check_options", "check_positive", "check_positive_int", "check_probability",
+    "check_seed", "is_int", "is_number",
     "nearest",
 ]

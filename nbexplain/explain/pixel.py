@@ -1,9 +1,16 @@
-"""``nbx.attribute``: one entry point for every pixel-attribution method, returning an :class:`AttributionMap`.
+"""Pixel attribution, the front door: :func:`attribute` (one method) and :func:`attribute_many` (several).
 
-A method is registered once in :data:`METHODS` with how its (C, H, W) attribution becomes an (H, W) map:
-plain, rectified and deconvolution saliency and SmoothGrad take the max of |.| over channels (Simonyan et
-al.), gradient x input and integrated gradients sum channels (their contributions add up), Grad-CAM and
-occlusion are already one value per pixel.
+A method is a kernel in :mod:`nbexplain.methods.pixel` — ``(model, image, target, progress=None, *,
+options...) -> (C, H, W) array`` — registered once in :data:`METHODS` with how its attribution becomes an
+(H, W) map: plain, rectified and deconvolution saliency and SmoothGrad take the max of |.| over channels
+(Simonyan et al. 2014), gradient x input and integrated gradients sum channels (their contributions add
+up), Grad-CAM and occlusion are already one value per pixel.
+
+Examples
+--------
+>>> result = nbx.attribute(model, "cat.jpg", "integrated_gradients", target="tabby cat", steps=32)
+>>> result.plot()
+>>> nbx.attribute_many(model, image, ["gradient", "gradcam", "occlusion"]).agreement()
 """
 
 from __future__ import annotations
@@ -15,26 +22,35 @@ from typing import Any
 
 import numpy as np
 
+from .._deprecation import renamed, renamed_keys
+from .._progress import reporter
+from .._validation import check_choice, check_options, nearest
 from ..adapters.model import Model, as_model
 from ..adapters.outputs import resolve_target
-from ..errors import InputError
-from ..inputs.images import ImageInput, as_image
+from ..errors import InputError, NotDifferentiableError, UnknownArgumentError
+from ..inputs.images import as_image, fit_channels, model_channels
 from ..methods.pixel import gradcam as _gradcam
 from ..methods.pixel import gradients as _grad
 from ..methods.pixel import occlusion as _occ
-from ..plotting.figure import ShownAsPNG
+from ..methods.pixel.maps import normalise, rank_agreement, reduce_channels, robust_scale
+from ..plotting.pixel import plot_attribution, plot_comparison
+from .result import Result
 
 
 @dataclass(frozen=True)
 class Method:
-    """How one attribution method is computed and reduced to a map."""
+    """How one attribution method is computed and reduced to a map.
+
+    ``renamed`` maps old option names to new ones (they keep working one release, with a FutureWarning).
+    """
 
     name: str
     compute: Callable[..., np.ndarray]
-    reduction: str  # "max_abs", "sum" or "mean"
+    reduction: str  # "max_abs", "sum" or "mean" (see nbexplain.methods.pixel.maps)
     signed: bool  # whether the map has meaningful negative values
     gradient: bool  # needs a differentiable torch model
     label: str
+    renamed: dict[str, str] = field(default_factory=dict)
 
     @property
     def options(self) -> dict[str, Any]:
@@ -51,26 +67,15 @@ METHODS: dict[str, Method] = {
         Method("deconvolution", _grad.deconvolution, "max_abs", False, True, "Deconvolution"),
         Method("gradient_x_input", _grad.gradient_x_input, "sum", True, True, "Gradient x input"),
         Method("integrated_gradients", _grad.integrated_gradients, "sum", True, True, "Integrated gradients"),
-        Method("smoothgrad", _grad.smoothgrad, "max_abs", False, True, "SmoothGrad"),
+        Method("smoothgrad", _grad.smoothgrad, "max_abs", False, True, "SmoothGrad", {"samples": "n_samples"}),
         Method("gradcam", _gradcam.gradcam, "mean", False, True, "Grad-CAM"),
         Method("occlusion", _occ.occlusion, "mean", True, False, "Occlusion"),
     ]
 }
 
 
-def reduce_channels(attribution: np.ndarray, reduction: str) -> np.ndarray:
-    """(C, H, W) -> (H, W) by ``reduction``: "max_abs", "sum" or "mean"."""
-    if reduction == "max_abs":
-        return np.abs(attribution).max(axis=0)
-    if reduction == "sum":
-        return attribution.sum(axis=0)
-    if reduction == "mean":
-        return attribution.mean(axis=0)
-    raise InputError(f"reduction={reduction!r} is not valid: expected 'max_abs', 'sum' or 'mean'")
-
-
 @dataclass
-class AttributionMap(ShownAsPNG):
+class AttributionMap(Result):
     """The attribution of one image for one target class by one method.
 
     Attributes
@@ -97,7 +102,13 @@ class AttributionMap(ShownAsPNG):
 
     @property
     def label(self) -> str:
+        """The method's name in words (e.g. "Integrated gradients")."""
         return METHODS[self.method].label if self.method in METHODS else self.method
+
+    @property
+    def probability(self) -> float:
+        """The model's probability of the explained class."""
+        return float(self.probabilities[self.target])
 
     def limits(self) -> tuple[float, float]:
         """Colour limits: symmetric around 0 for signed maps, [0, max] otherwise."""
@@ -108,40 +119,45 @@ class AttributionMap(ShownAsPNG):
              limits: tuple[float, float] | None = None, title: str | None = None, colorbar: bool = True):
         """Draw the map (over the image when ``overlay``) with matplotlib; returns the Axes.
 
-        ``limits`` fixes the colour scale (default :meth:`limits`: robust, symmetric for signed maps),
-        e.g. to compare several maps on one scale; ``colorbar=False`` leaves the colour bar out.
+        ``limits`` fixes the colour scale (default :meth:`limits`), e.g. to compare several maps on one
+        scale; ``colorbar=False`` leaves the colour bar out.
         """
-        from ..plotting.pixel import plot_attribution
-
         return plot_attribution(self, ax=ax, overlay=overlay, alpha=alpha, cmap=cmap, limits=limits,
                                 title=title, colorbar=colorbar)
 
-    def widget(self, model: Any = None, **kwargs):
-        """An interactive :class:`~nbexplain.Heatmap` showing this result (recomputes only with ``model``)."""
-        from ..widgets.heatmap import Heatmap
 
-        return Heatmap.from_result(self, model=model, **kwargs)
-
-
-def check_method(method: Any, model: Model, options: dict[str, Any]) -> Method:
-    """Validate ``method`` and its ``options`` for ``model``; return the :class:`Method`."""
-    if method not in METHODS:
-        raise InputError(f"method={method!r} is not valid: expected one of {list(METHODS)}")
-    spec = METHODS[method]
-    unknown = set(options) - set(spec.options)
+def method_options(method: Any, options: Any, stacklevel: int = 4) -> dict[str, Any]:
+    """``options`` of ``method`` checked: old names (``Method.renamed``) moved to their new names with a
+    FutureWarning; an unknown option is an :class:`~nbexplain.errors.UnknownArgumentError` naming the
+    nearest valid one."""
+    spec = METHODS[check_choice(method, "method", list(METHODS))]
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise InputError(f"the options of method={method!r} must be a dict; got {type(options).__name__}")
+    options = renamed_keys(options, spec.renamed, f"method={method!r}", stacklevel=stacklevel)
+    unknown = sorted(set(options) - set(spec.options))
     if unknown:
-        raise InputError(
-            f"method={method!r} does not take option(s) {sorted(unknown)}; it takes {sorted(spec.options) or 'none'}"
+        near = nearest(unknown[0], spec.options)
+        hint = f"; did you mean {near!r}?" if near else ""
+        raise UnknownArgumentError(
+            f"method={method!r} does not take option(s) {unknown}; it takes {sorted(spec.options) or 'none'}{hint}"
         )
-    if spec.gradient and not model.differentiable:
-        from ..errors import NotDifferentiableError
+    return options
 
+
+def check_method(method: Any, model: Model, options: Any) -> tuple[Method, dict[str, Any]]:
+    """Validate ``method`` and its ``options`` for ``model``: the :class:`Method` and the options to use
+    (see :func:`method_options`); a gradient method for a model without gradients is an error."""
+    options = method_options(method, options, stacklevel=5)
+    spec = METHODS[method]
+    if spec.gradient and not model.differentiable:
         raise NotDifferentiableError(
             f"method={method!r} needs gradients, but the model is a {model.kind} "
             f"({type(model.raw).__name__}), not a torch.nn.Module; use method='occlusion', which only "
             "needs predictions"
         )
-    return spec
+    return spec, options
 
 
 def attribute(
@@ -150,7 +166,7 @@ def attribute(
     method: str = "gradient",
     target: int | str | None = None,
     *,
-    progress: Callable[[float], None] | None = None,
+    progress: bool | Callable[[float], None] | None = None,
     **options: Any,
 ) -> AttributionMap:
     """Attribute a classifier's decision on ``image`` to its pixels.
@@ -159,18 +175,22 @@ def attribute(
     ----------
     model : torch.nn.Module, estimator, callable or Model
         Anything :func:`nbexplain.as_model` accepts; gradient methods need a torch module.
-    image : array or PIL image
-        (H, W, 3) uint8, (H, W, 3) or (3, H, W) float in the model's input space, or PIL.
+    image : array, PIL image or path
+        (H, W, 3) uint8, (H, W, 3) or (3, H, W) float in the model's input space, (H, W) grey, a PIL
+        image, or a path to an image file. A grey image is repeated to three channels when the model's
+        first convolution takes three.
     method : str
         One of :data:`METHODS`: "gradient", "rectified", "deconvolution", "gradient_x_input",
         "integrated_gradients", "smoothgrad", "gradcam", "occlusion".
     target : int, str or None
-        Class to explain (index or name); None explains the predicted class.
-    progress : callable, optional
-        Called with the fraction done (0..1) by methods that run many forward passes.
+        The class explained (index or name); None explains the predicted class.
+    progress : None, bool or callable
+        None: a bar with a time estimate once the work takes long (occlusion); True: a bar from the
+        start; False: none; a callable is given the fraction done (0..1).
     **options
-        Method options, e.g. ``window``/``stride``/``baseline`` for occlusion, ``steps``/``baseline`` for
-        integrated gradients, ``samples``/``noise`` for SmoothGrad, ``layer`` for Grad-CAM.
+        The method's options (``METHODS[method].options``), e.g. ``window``/``stride``/``baseline`` for
+        occlusion, ``steps``/``baseline`` for integrated gradients, ``n_samples``/``noise``/``seed`` for
+        SmoothGrad, ``layer`` for Grad-CAM.
 
     Examples
     --------
@@ -179,11 +199,16 @@ def attribute(
     ((224, 224), 285)
     """
     model = as_model(model)
-    img = as_image(image)
-    spec = check_method(method, model, options)
+    img = fit_channels(as_image(image), model_channels(model))
+    spec, options = check_method(method, model, options)
+    report = reporter(progress, spec.label)
+    if report is not None:
+        report(0.0)  # a bar asked for (progress=True) shows from the start, also for one-pass methods
     probabilities = model.predict_proba(img.tensor[None])[0]
     target_index = resolve_target(target, probabilities, model.class_names)
-    attribution = spec.compute(model, img, target_index, progress, **options)
+    attribution = spec.compute(model, img, target_index, report, **options)
+    if report is not None:
+        report(1.0)
     if attribution.ndim != 3 or attribution.shape[1:] != img.shape:
         raise RuntimeError(f"{method} returned shape {attribution.shape}; expected (C, {img.shape[0]}, {img.shape[1]})")
     return AttributionMap(
@@ -200,47 +225,59 @@ def attribute(
     )
 
 
-def robust_scale(map_: np.ndarray, percentile: float = 99.0) -> float:
-    """The ``percentile`` of |values| (or the max when that is 0): what :func:`normalise` maps to 1."""
-    return float(np.percentile(np.abs(map_), percentile)) or float(np.abs(map_).max()) or 1.0
-
-
-def normalise(map_: np.ndarray, percentile: float = 99.0) -> np.ndarray:
-    """Scale a map by its robust maximum and clip to [-1, 1], so different methods share one scale."""
-    return np.clip(map_ / robust_scale(map_, percentile), -1, 1).astype(np.float32)
-
-
 @dataclass
-class Comparison:
-    """Several methods' maps of one image and target, each normalised onto one shared [-1, 1] scale."""
+class Comparison(Result):
+    """Several methods' maps of one image and target, each normalised onto one shared [-1, 1] scale.
+
+    Methods disagree (the survey's caution): :meth:`agreement` measures by how much.
+    """
 
     results: list[AttributionMap]
 
     @property
     def normalised(self) -> list[np.ndarray]:
+        """Each map divided by its 99th percentile of |value| and clipped to [-1, 1]."""
         return [normalise(r.map) for r in self.results]
+
+    def limits(self) -> list[tuple[float, float]]:
+        """Each map's colour limits on the shared scale: ±its 99th percentile of |value|."""
+        return [(-s, s) for s in (robust_scale(r.map) for r in self.results)]
 
     def agreement(self) -> np.ndarray:
         """Spearman rank correlation between every pair of maps (k x k): how much the methods agree."""
-        ranks = [np.argsort(np.argsort(r.map.ravel())).astype(np.float64) for r in self.results]
-        return np.corrcoef(np.stack(ranks)) if len(ranks) > 1 else np.ones((1, 1))
+        return rank_agreement([r.map for r in self.results])
 
-    def plot(self, axes=None):
-        """All maps side by side over the image on one diverging scale; returns the axes."""
-        from ..plotting.pixel import plot_comparison
+    def summary(self) -> str:
+        """One line: the methods, the class, and how much they agree."""
+        first, k = self.results[0], len(self.results)
+        line = f"{k} method(s) explain {first.target_name!r} (p={first.probability:.2f})"
+        if k < 2:
+            return line
+        a = self.agreement()
+        i, j = np.unravel_index(np.argmin(a + 2 * np.eye(k)), a.shape)
+        mean = a[np.triu_indices(k, 1)].mean()
+        return (f"{line}: mean rank agreement {mean:.2f}; least alike: {self.results[i].method} and "
+                f"{self.results[j].method} ({a[i, j]:.2f})")
 
-        return plot_comparison(self.results, self.normalised, axes=axes)
+    def _png_size(self) -> tuple[float, float]:
+        return (2.6 * len(self.results) + 0.6, 2.9)
 
-    def _repr_png_(self) -> bytes:
-        from ..plotting.figure import png_of
+    @renamed(axes="ax")
+    def plot(self, ax=None, *, alpha: float = 0.6):
+        """All maps side by side over the image on one diverging scale; returns the k Axes.
 
-        k = len(self.results)
-        return png_of(lambda fig: self.plot(axes=fig.subplots(1, k, squeeze=False)[0]), figsize=(2.6 * k + 0.6, 2.9))
+        ``ax`` is None (a new figure), a sequence of k Axes, or one Axes whose place the k maps share.
+        """
+        return plot_comparison(self.results, self.normalised, ax=ax, alpha=alpha)
 
-    def widget(self, model: Any = None):
-        from ..widgets.heatmap import Comparison as ComparisonWidget
 
-        return ComparisonWidget.from_results(self.results, model=model)
+def check_methods(methods: Any) -> list[str]:
+    """``methods`` as a non-empty list of names of :data:`METHODS`."""
+    if isinstance(methods, str) or not isinstance(methods, Sequence):
+        raise InputError(f"methods must be a list of method names, e.g. ['gradient', 'occlusion']; got {methods!r}")
+    if not methods:
+        raise InputError("methods must name at least one method")
+    return [check_choice(m, "method", list(METHODS)) for m in methods]
 
 
 def attribute_many(
@@ -249,20 +286,33 @@ def attribute_many(
     methods: Sequence[str] = ("gradient", "rectified", "integrated_gradients", "gradcam", "occlusion"),
     target: int | str | None = None,
     *,
-    progress: Callable[[float], None] | None = None,
+    progress: bool | Callable[[float], None] | None = None,
     options: dict[str, dict[str, Any]] | None = None,
 ) -> Comparison:
-    """Run several methods on one image and target (``options`` maps a method to its options)."""
+    """Run several methods on one image and target; see :func:`attribute` for the arguments.
+
+    ``options`` maps a method to its options, e.g. ``{"occlusion": {"window": 32}}``. With ``target``
+    None every method explains the class the model predicts.
+
+    Examples
+    --------
+    >>> cmp = nbx.attribute_many(model, image, ["gradient", "gradcam"], options={"gradcam": {"layer": "conv2"}})
+    >>> cmp.agreement()   # 2 x 2 Spearman rank correlations
+    """
     model = as_model(model)
-    if not methods:
-        raise InputError("methods must name at least one method")
-    options = options or {}
+    methods = check_methods(methods)
+    options = check_options(options, "options", methods)
+    image = fit_channels(as_image(image), model_channels(model))
+    report = reporter(progress, "attribution")
+    if report is not None:
+        report(0.0)
     results = []
     for i, m in enumerate(methods):
-        step = (lambda f, i=i: progress((i + f) / len(methods))) if progress else None
+        step = (lambda f, i=i: report((i + f) / len(methods))) if report is not None else False
         results.append(attribute(model, image, m, target, progress=step, **options.get(m, {})))
         target = results[0].target
     return Comparison(results)
 
 
-__all__ = ["AttributionMap", "Comparison", "attribute_many", "normalise", "METHODS", "Method", "attribute", "reduce_channels", "ImageInput"]
+__all__ = ["METHODS", "AttributionMap", "Comparison", "Method", "attribute", "attribute_many", "check_method",
+           "check_methods", "method_options"]

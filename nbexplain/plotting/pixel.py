@@ -1,4 +1,12 @@
-"""Static pictures of pixel attributions: one map over its image, or several on one shared scale."""
+"""Static pictures of pixel attributions: one map over its image, or several on one shared scale.
+
+Class names are the user's text and are drawn through :func:`~nbexplain.plotting.figure.plain_text`.
+
+Examples
+--------
+>>> plot_attribution(nbx.attribute(model, image))          # the Axes
+>>> plot_comparison(cmp.results, cmp.normalised)           # k Axes
+"""
 
 from __future__ import annotations
 
@@ -6,15 +14,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .figure import DIVERGING, check_limits, default_cmap
+from ..errors import InputError
+from .figure import DIVERGING, axes, check_limits, default_cmap, plain_text
 
 
 def plot_attribution(result, ax=None, *, overlay=True, alpha=0.6, cmap=None, limits=None, title=None, colorbar=True):
     """Draw ``result.map`` (an AttributionMap) over its image; returns the Axes."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4.2, 4))
+    ax = axes(ax, figsize=(4.2, 4))
     vmin, vmax = result.limits() if limits is None else check_limits(limits)
     cmap = cmap or default_cmap(result.signed)
     if overlay:
@@ -23,27 +29,50 @@ def plot_attribution(result, ax=None, *, overlay=True, alpha=0.6, cmap=None, lim
     else:
         im = ax.imshow(result.map, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
     p = float(result.probabilities[result.target])
-    ax.set_title(title or f"{result.label}\n{result.target_name} (p={p:.2f})", fontsize=9)
+    ax.set_title(plain_text(title) if title is not None else f"{result.label}\n{plain_text(result.target_name)} (p={p:.2f})",
+                 fontsize=9)
     ax.set_axis_off()
     if colorbar:
         ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     return ax
 
 
-def plot_comparison(results: Sequence, normalized: Sequence[np.ndarray], axes=None, *, alpha=0.6):
-    """Several maps side by side on one shared diverging scale of normalised attribution; returns the axes."""
-    import matplotlib.pyplot as plt
+def _k_axes(ax, k: int):
+    """``k`` Axes: new ones (``ax`` None), the ``k`` given, or ``k`` sharing the place of one given Axes."""
+    if ax is None:
+        import matplotlib.pyplot as plt
 
-    k = len(results)
-    if axes is None:
-        fig, axes = plt.subplots(1, k, figsize=(2.6 * k + 0.6, 2.9), squeeze=False)
-        axes = axes[0]
+        _, grid = plt.subplots(1, k, figsize=(2.6 * k + 0.6, 2.9), squeeze=False)
+        return list(grid[0])
+    if hasattr(ax, "get_subplotspec") and hasattr(ax, "figure"):  # one Axes: split its place into k
+        fig, spec = ax.figure, ax.get_subplotspec()
+        if spec is None:
+            raise InputError(f"ax must be None, a subplot or a sequence of {k} Axes to hold {k} maps; got an Axes "
+                             "placed by hand")
+        ax.remove()
+        cells = spec.subgridspec(1, k)
+        return [fig.add_subplot(cells[0, i]) for i in range(k)]
+    many = list(np.ravel(ax))
+    if len(many) != k:
+        raise InputError(f"ax must be None, one Axes or a sequence of {k} Axes (one per map); got {len(many)}")
+    return many
+
+
+def plot_comparison(results: Sequence, normalised: Sequence[np.ndarray], ax=None, *, alpha=0.6):
+    """Several maps side by side on one shared diverging scale of normalised attribution; returns the k Axes."""
+    grid = _k_axes(ax, len(results))
     im = None
-    for ax, res, norm in zip(axes, results, normalized, strict=False):
-        ax.imshow(res.image, interpolation="nearest")
-        im = ax.imshow(norm, cmap=DIVERGING, vmin=-1, vmax=1, alpha=alpha, interpolation="nearest")
-        ax.set_title(res.label, fontsize=9)
-        ax.set_axis_off()
+    for a, res, norm in zip(grid, results, normalised, strict=True):
+        a.imshow(res.image, interpolation="nearest")
+        im = a.imshow(norm, cmap=DIVERGING, vmin=-1, vmax=1, alpha=alpha, interpolation="nearest")
+        a.set_title(res.label, fontsize=9)
+        a.set_axis_off()
     if im is not None:
-        axes[0].figure.colorbar(im, ax=list(axes), fraction=0.02, pad=0.02, label="normalised attribution")
-    return axes
+        first = results[0]
+        grid[0].figure.colorbar(im, ax=grid, fraction=0.02, pad=0.02, label="normalised attribution")
+        grid[0].text(0.0, -0.06, f"{plain_text(first.target_name)} (p={float(first.probabilities[first.target]):.2f})",
+                     transform=grid[0].transAxes, fontsize=8, va="top")
+    return grid
+
+
+__all__ = ["plot_attribution", "plot_comparison"]

@@ -1,34 +1,50 @@
-"""Heatmap and Comparison widgets: attribution maps over the image, recomputed in the kernel on demand."""
+"""Heatmap and Comparison widgets: attribution maps over the image, recomputed in the kernel on demand.
+
+They show the results of :func:`nbexplain.attribute` and :func:`nbexplain.attribute_many` (and are what
+``AttributionMap.widget()`` / ``Comparison.widget()`` return); every number comes from the front door.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import traitlets
 
-from ..adapters.model import Model, as_model
+from .._registry import shows
+from .._validation import check_options
+from ..adapters.model import as_model
 from ..errors import InputError
-from ..explain.pixel import METHODS, AttributionMap, attribute, check_method, robust_scale
+from ..explain.pixel import (
+    METHODS,
+    AttributionMap,
+    attribute,
+    attribute_many,
+    check_method,
+    check_methods,
+    method_options,
+)
 from ..explain.pixel import Comparison as ComparisonResult
-from ..inputs.images import as_image
+from ..inputs.images import as_image, fit_channels, model_channels
 from . import assets
 from .base import DIRECT, ExplainerWidget, RequestContext, handles
 from .codec import array_serialization
 
 COLORMAPS = ("auto", "magma", "viridis", "RdBu", "gray")
 TOP_K = 5
+DEFAULT_METHODS = ("gradient", "rectified", "integrated_gradients", "gradcam", "occlusion")
 
 
-def class_choices(probabilities: np.ndarray, model_or_names: Any, target: int, k: int = TOP_K) -> list[dict]:
+def class_choices(probabilities: np.ndarray, class_names: list[str] | None, target: int, k: int = TOP_K) -> list[dict]:
     """The top-``k`` classes (plus ``target`` when outside them) as ``{index, name, probability}``."""
     order = [int(i) for i in np.argsort(-probabilities)[:k]]
     if target not in order:
         order.append(int(target))
-    names = model_or_names.class_names if isinstance(model_or_names, Model) else model_or_names
-    def name(i):
-        return names[i] if names is not None and i < len(names) else f"class {i}"
-    return [{"index": i, "name": str(name(i)), "probability": float(probabilities[i])} for i in order]
+
+    def name(i: int) -> str:
+        return str(class_names[i]) if class_names is not None and i < len(class_names) else f"class {i}"
+
+    return [{"index": i, "name": name(i), "probability": float(probabilities[i])} for i in order]
 
 
 class _AttributionView(ExplainerWidget):
@@ -36,6 +52,8 @@ class _AttributionView(ExplainerWidget):
 
     _esm = assets.view_esm("heatmap")
     _css = assets.view_css("heatmap")
+    #: how the maps are drawn is the view's to change; what is computed goes through requests
+    _view_writes: ClassVar[frozenset[str]] = frozenset({"opacity", "colormap", "arrangement"})
 
     image = traitlets.Any(None).tag(sync=True, **array_serialization)
     maps = traitlets.Any(None).tag(sync=True, **array_serialization)  # (K, H, W) float32
@@ -53,10 +71,18 @@ class _AttributionView(ExplainerWidget):
     display_size = traitlets.Int(320, min=32).tag(sync=True)
     interactive = traitlets.Bool(True).tag(sync=True)  # False when there is no model to recompute with
 
-    def __init__(self, model: Any, image: Any, *, class_names: Any = None, **kwargs: Any):
-        self._model = as_model(model, class_names=class_names) if model is not None else None
-        self._image = as_image(image) if image is not None else None
+    def __init__(self, model: Any, image: Any, *, class_names: Any = None, options: Any = None, **kwargs: Any):
+        if model is None and kwargs.get("interactive") is False:  # a static view of results (from_result)
+            self._model, self._image, self.options = None, None, {}
+        else:
+            self._model = as_model(model, class_names=class_names)
+            self._image = fit_channels(as_image(image), model_channels(self._model))
+            options = check_options(options, "options", METHODS)
+            self.options = {m: method_options(m, o) for m, o in options.items()}
         super().__init__(**kwargs)
+
+    def _static_png(self) -> bytes | None:
+        return self.result._repr_png_() if self.result is not None else None
 
 
 class Heatmap(_AttributionView):
@@ -66,7 +92,7 @@ class Heatmap(_AttributionView):
     ----------
     model : torch.nn.Module, estimator, callable or Model
         The classifier (gradient methods need a torch module).
-    image : array or PIL image
+    image : array, PIL image or path
         As for :func:`nbexplain.attribute`.
     method : str
         The first method shown; the view offers every method the model supports.
@@ -87,8 +113,7 @@ class Heatmap(_AttributionView):
 
     def __init__(self, model: Any, image: Any, method: str = "gradient", target: Any = None, *,
                  options: dict[str, dict] | None = None, **kwargs: Any):
-        super().__init__(model, image, **kwargs)
-        self.options = dict(options or {})
+        super().__init__(model, image, options=options, **kwargs)
         self.result: AttributionMap | None = None
         if self._model is not None:
             self.methods = [{"name": m.name, "label": m.label} for m in METHODS.values()
@@ -110,7 +135,6 @@ class Heatmap(_AttributionView):
     def _recompute(self, method: str, target: Any, ctx: RequestContext) -> AttributionMap:
         if self._model is None:
             raise InputError("this heatmap was made from a result without a model; pass model= to recompute")
-        check_method(method, self._model, self.options.get(method, {}))
         result = attribute(self._model, self._image, method, target, progress=ctx.progress,
                            **self.options.get(method, {}))
         with self._applying(ctx):
@@ -148,9 +172,6 @@ class Heatmap(_AttributionView):
                     self.method, self.target = self.result.method, self.result.target
                 raise
 
-    def _static_png(self) -> bytes | None:
-        return self.result._repr_png_() if self.result is not None else None
-
 
 class Comparison(_AttributionView):
     """Several attribution methods side by side on one shared colour scale (each map normalised).
@@ -159,35 +180,32 @@ class Comparison(_AttributionView):
     them on one diverging scale from -1 to 1. Changing the target class recomputes every method.
     """
 
-    def __init__(self, model: Any, image: Any,
-                 methods=("gradient", "rectified", "integrated_gradients", "gradcam", "occlusion"),
-                 target: Any = None, *, options: dict[str, dict] | None = None, **kwargs: Any):
+    def __init__(self, model: Any, image: Any, methods=DEFAULT_METHODS, target: Any = None, *,
+                 options: dict[str, dict] | None = None, **kwargs: Any):
         kwargs.setdefault("display_size", 200)
-        super().__init__(model, image, **kwargs)
-        self.method_names = list(methods)
-        self.options = dict(options or {})
+        super().__init__(model, image, options=options, **kwargs)
+        self.method_names = check_methods(methods)
         self.result: ComparisonResult | None = None
         if self._model is not None:
-            if not self.method_names:
-                raise InputError("methods must name at least one method")
             for m in self.method_names:
                 check_method(m, self._model, self.options.get(m, {}))
             self._recompute(target, DIRECT)
 
     @classmethod
     def from_results(cls, results: list[AttributionMap], model: Any = None, **kwargs: Any) -> Comparison:
+        """A comparison showing ``results`` (recomputed on interaction only when ``model`` is given)."""
         if model is not None:
-            return cls(model, results[0].image, [r.method for r in results], results[0].target, **kwargs)
+            return cls(model, results[0].image, [r.method for r in results], results[0].target,
+                       options={r.method: r.options for r in results}, **kwargs)
         widget = cls(None, None, methods=[r.method for r in results], interactive=False, **kwargs)
         with widget._applying():
             widget._show(ComparisonResult(list(results)))
         return widget
 
     def _recompute(self, target: Any, ctx: RequestContext) -> ComparisonResult:
-        from ..explain.pixel import attribute_many
-
+        options = {m: o for m, o in self.options.items() if m in self.method_names}
         result = attribute_many(self._model, self._image, self.method_names, target,
-                                progress=ctx.progress, options=self.options)
+                                progress=ctx.progress, options=options)
         with self._applying(ctx):
             self._show(result)
         return result
@@ -197,9 +215,8 @@ class Comparison(_AttributionView):
         first = result.results[0]
         self.image = first.image
         self.maps = np.stack([r.map for r in result.results]).astype(np.float32)
-        scales = [robust_scale(r.map) for r in result.results]
-        self.limits = [[-s, s] for s in scales]
-        self.signed = [True] * len(scales)
+        self.limits = [list(lim) for lim in result.limits()]
+        self.signed = [True] * len(result.results)
         self.titles = [r.label for r in result.results]
         self.scale_label = "normalised attribution (each map / its 99th percentile of |value|)"
         self.classes = class_choices(first.probabilities, first.class_names, first.target)
@@ -217,11 +234,22 @@ class Comparison(_AttributionView):
         with self._compute_lock:
             self._recompute(self.target, DIRECT)
 
-    def _static_png(self) -> bytes | None:
-        return self.result._repr_png_() if self.result is not None else None
 
-
-def compare(model: Any, image: Any, methods=("gradient", "rectified", "integrated_gradients", "gradcam", "occlusion"),
-            target: Any = None, **kwargs: Any) -> Comparison:
+def compare(model: Any, image: Any, methods=DEFAULT_METHODS, target: Any = None, **kwargs: Any) -> Comparison:
     """Show several attribution methods side by side on one shared colour scale (a :class:`Comparison`)."""
     return Comparison(model, image, methods, target, **kwargs)
+
+
+@shows(AttributionMap)
+def heatmap_of(result: AttributionMap, **options: Any) -> Heatmap:
+    """The widget of ``result.widget(**options)``: static, or live with ``model=``."""
+    return Heatmap.from_result(result, **options)
+
+
+@shows(ComparisonResult)
+def comparison_of(result: ComparisonResult, **options: Any) -> Comparison:
+    """The widget of ``comparison.widget(**options)``: static, or live with ``model=``."""
+    return Comparison.from_results(result.results, **options)
+
+
+__all__ = ["Comparison", "Heatmap", "class_choices", "compare"]

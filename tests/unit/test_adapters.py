@@ -116,7 +116,7 @@ def test_torch_state_is_restored(method, batch):
         np.testing.assert_allclose(y, ref, rtol=1e-13)
     else:
         options = (
-            {"samples": 2}
+            {"n_samples": 2}
             if method == "smoothgrad"
             else {"steps": 3}
             if method == "integrated_gradients"

@@ -20,7 +20,7 @@ from captum.attr import (
 from unit_kit import H, Linear, TinyCNN, W, chw64
 
 import nbexplain as nbx
-from nbexplain.errors import InputError
+from nbexplain.errors import InputError, UnknownArgumentError
 
 pytestmark = pytest.mark.filterwarnings("ignore:Setting backward hooks:UserWarning")
 
@@ -135,7 +135,7 @@ def test_integrated_gradients_of_linear_model_is_weight_times_difference(linear,
 
 
 def test_smoothgrad_equals_captum_noise_tunnel(cnn, image):
-    r = nbx.attribute(cnn, image, "smoothgrad", target=TARGET, samples=10, noise=0.2, seed=3)
+    r = nbx.attribute(cnn, image, "smoothgrad", target=TARGET, n_samples=10, noise=0.2, seed=3)
     torch.manual_seed(3)
     ref = (
         NoiseTunnel(Saliency(cnn))
@@ -160,16 +160,16 @@ def test_smoothgrad_seed_is_reproducible_and_leaves_global_rng_alone(cnn, image)
     torch.manual_seed(123)
     expected_next = torch.rand(3)
     torch.manual_seed(123)
-    a = nbx.attribute(cnn, image, "smoothgrad", target=TARGET, samples=4, seed=7)
+    a = nbx.attribute(cnn, image, "smoothgrad", target=TARGET, n_samples=4, seed=7)
     assert torch.equal(torch.rand(3), expected_next)
-    b = nbx.attribute(cnn, image, "smoothgrad", target=TARGET, samples=4, seed=7)
-    c = nbx.attribute(cnn, image, "smoothgrad", target=TARGET, samples=4, seed=8)
+    b = nbx.attribute(cnn, image, "smoothgrad", target=TARGET, n_samples=4, seed=7)
+    c = nbx.attribute(cnn, image, "smoothgrad", target=TARGET, n_samples=4, seed=8)
     np.testing.assert_array_equal(a.attribution, b.attribution)
     assert not np.array_equal(a.attribution, c.attribution)
 
 
 def test_smoothgrad_with_zero_noise_is_the_gradient(cnn, image):
-    r = nbx.attribute(cnn, image, "smoothgrad", target=TARGET, samples=3, noise=0.0)
+    r = nbx.attribute(cnn, image, "smoothgrad", target=TARGET, n_samples=3, noise=0.0)
     close(r.attribution, grad_of(cnn, chw64(image), TARGET))
 
 
@@ -432,3 +432,236 @@ def test_attribution_plot_rejects_bad_limits_naming_them(cnn, image, limits, mes
     with pytest.raises(InputError, match=rf"limits .*{message}"):
         result.plot(ax=ax, limits=limits)
     plt.close(fig)
+
+
+# -- one vocabulary: n_samples (samples warns), seed, progress ---------------------------------------------
+def test_smoothgrad_old_name_samples_still_works_and_warns(cnn, image):
+    new = nbx.attribute(cnn, image, "smoothgrad", target=TARGET, n_samples=4, seed=5)
+    with pytest.warns(FutureWarning, match=r"'samples' is now called 'n_samples'; 'samples' stops working"):
+        old = nbx.attribute(cnn, image, "smoothgrad", target=TARGET, samples=4, seed=5)
+    np.testing.assert_array_equal(old.attribution, new.attribution)
+    assert old.options == {"n_samples": 4, "seed": 5}  # recorded under the new name
+    assert "n_samples" in nbx.METHODS["smoothgrad"].options
+    assert "samples" not in nbx.METHODS["smoothgrad"].options
+    with pytest.raises(UnknownArgumentError, match=r"got both 'samples' and its new name 'n_samples'"):
+        nbx.attribute(cnn, image, "smoothgrad", samples=4, n_samples=4)
+
+
+def test_sampled_methods_are_seeded_by_default_and_none_is_fresh_noise(cnn, image):
+    assert nbx.METHODS["smoothgrad"].options["seed"] == 0
+    default = [nbx.attribute(cnn, image, "smoothgrad", target=TARGET, n_samples=3).attribution for _ in range(2)]
+    np.testing.assert_array_equal(default[0], default[1])
+    np.testing.assert_array_equal(
+        default[0], nbx.attribute(cnn, image, "smoothgrad", target=TARGET, n_samples=3, seed=0).attribution)
+    fresh = [nbx.attribute(cnn, image, "smoothgrad", target=TARGET, n_samples=3, seed=None).attribution
+             for _ in range(2)]
+    assert not np.array_equal(fresh[0], fresh[1])
+    with pytest.raises(InputError, match=r"seed must be a non-negative int or None; got -1"):
+        nbx.attribute(cnn, image, "smoothgrad", seed=-1)
+
+
+def test_unknown_option_names_the_nearest(cnn, image):
+    with pytest.raises(UnknownArgumentError, match=r"does not take option\(s\) \['windw'\].*did you mean 'window'\?"):
+        nbx.attribute(cnn, image, "occlusion", windw=4)
+
+
+@pytest.mark.parametrize("method", ["occlusion", "gradient"])
+def test_progress_false_true_and_callable(cnn, image, method, capsys):
+    seen = []
+    r = nbx.attribute(cnn, image, method, progress=seen.append)
+    assert seen and seen[-1] == 1.0 and seen == sorted(seen)
+    np.testing.assert_array_equal(nbx.attribute(cnn, image, method, progress=False).map, r.map)
+    np.testing.assert_array_equal(nbx.attribute(cnn, image, method, progress=True).map, r.map)
+    assert nbx.METHODS[method].label in capsys.readouterr().err  # True: a bar from the start, on stderr
+    with pytest.raises(InputError, match=r"progress must be None, True, False or a callable"):
+        nbx.attribute(cnn, image, method, progress="yes")
+
+
+def test_attribute_many_reports_progress_over_all_methods(cnn, image):
+    seen = []
+    cmp = nbx.attribute_many(cnn, image, ["gradient", "occlusion"], progress=seen.append)
+    assert seen[-1] == 1.0 and seen == sorted(seen) and any(0 < f <= 0.5 for f in seen)
+    assert [r.method for r in cmp.results] == ["gradient", "occlusion"]
+
+
+def test_attribute_many_checks_methods_and_options(cnn, image):
+    with pytest.raises(InputError, match=r"methods must be a list of method names.*got 'gradient'"):
+        nbx.attribute_many(cnn, image, "gradient")
+    with pytest.raises(UnknownArgumentError, match=r"options has an unknown option 'occlusoin'.*did you mean 'occlusion'"):
+        nbx.attribute_many(cnn, image, ["gradient", "occlusion"], options={"occlusoin": {"window": 4}})
+    with pytest.raises(InputError, match=r"method='saliency' is not valid"):
+        nbx.attribute_many(cnn, image, ["gradient", "saliency"])
+
+
+# -- what an image may be (#12) -----------------------------------------------------------------------------
+def test_a_path_to_an_image_file_is_read_with_pil(cnn, tmp_path):
+    from PIL import Image
+
+    pixels = np.random.default_rng(3).integers(0, 256, size=(H, W, 3), dtype=np.uint8)
+    path = tmp_path / "cat.png"
+    Image.fromarray(pixels).save(path)
+    expected = nbx.attribute(cnn, pixels, "gradient", target=TARGET)
+    for given in (path, str(path)):
+        r = nbx.attribute(cnn, given, "gradient", target=TARGET)
+        np.testing.assert_array_equal(r.attribution, expected.attribution)
+        np.testing.assert_array_equal(r.image, pixels)
+
+
+@pytest.mark.parametrize(
+    ("bad", "match"),
+    [
+        ("cat.jpg", r"image='cat.jpg' is not a file; image must be a single image of shape \(H, W, 3\) .*a PIL image, "
+                    r"or a path to an image file"),
+        (None, r"image must be a single image of shape \(H, W, 3\) .*a PIL image, or a path to an image file; got None"),
+        ({"pixels": 1}, r"image must be a single image .*or a path to an image file; got dict"),
+        (np.array(["a", "b"]), r"image must be .*a path to an image file; got an array of dtype <U1"),
+    ],
+)
+def test_what_an_image_may_be(cnn, bad, match):
+    with pytest.raises(InputError, match=match):
+        nbx.attribute(cnn, bad)
+
+
+def test_a_file_that_is_not_an_image(cnn, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("not pixels")
+    with pytest.raises(InputError, match=r"image='.*notes.txt' is not an image file PIL can read"):
+        nbx.attribute(cnn, path)
+
+
+# -- channels (#12) -----------------------------------------------------------------------------------------
+def test_grey_image_to_a_colour_model_is_repeated_to_three_channels(cnn, image):
+    grey = image.mean(axis=2)
+    r = nbx.attribute(cnn, grey, "gradient", target=TARGET)
+    rgb = np.repeat(grey[:, :, None], 3, axis=2)
+    x = chw64(rgb).requires_grad_(True)
+    ref = Saliency(cnn).attribute(x, target=TARGET, abs=False)[0].numpy()
+    assert r.attribution.shape == (3, H, W)
+    close(r.attribution, ref)
+    np.testing.assert_array_equal(r.image, nbx.attribute(cnn, rgb, "gradient").image)
+
+
+def test_pil_grey_image_to_a_grey_model_stays_one_channel():
+    from PIL import Image
+
+    model = TinyCNN(channels=1).double().eval()
+    pixels = np.random.default_rng(4).integers(0, 256, size=(H, W), dtype=np.uint8)
+    r = nbx.attribute(model, Image.fromarray(pixels, mode="L"), "gradient", target=1)
+    assert r.attribution.shape == (1, H, W)
+    x = torch.from_numpy(pixels[None, None].astype(np.float64) / 255).requires_grad_(True)
+    close(r.attribution, Saliency(model).attribute(x, target=1, abs=False)[0].numpy())
+
+
+def test_colour_image_to_a_grey_model_says_what_to_pass(image):
+    model = TinyCNN(channels=1).double().eval()
+    with pytest.raises(InputError, match=r"image has 3 colour channels but the model's first convolution takes 1.*"
+                                         r"pass a grey image.*rgb.mean\(axis=-1\).*convert\('L'\)"):
+        nbx.attribute(model, image, "gradient")
+
+
+# -- Grad-CAM's layer, occlusion's gaps (#12) ---------------------------------------------------------------
+def test_gradcam_on_a_layer_without_height_and_width_names_it(cnn, image):
+    with pytest.raises(InputError, match=r"layer='head' \(Linear\) gives an output of shape \(1, 3\) without height "
+                                         r"and width; gradcam needs a layer whose output has height and width"):
+        nbx.attribute(cnn, image, "gradcam", layer="head")
+    with pytest.raises(InputError, match=r"layer='head' \(Linear\)"):
+        nbx.attribute(cnn, image, "gradcam", layer=cnn.head)
+    assert not any(m._forward_hooks for m in cnn.modules())  # the probe hook is gone
+
+
+def test_occlusion_with_gaps_warns_how_much_is_not_measured(linear, image):
+    with pytest.warns(UserWarning, match=r"stride=\(4, 5\) is larger than window=\(2, 2\): 78% of the pixels lie "
+                                         r"under no window and get attribution 0"):
+        r = nbx.attribute(linear, image, "occlusion", target=2, window=2, stride=(4, 5), baseline="black")
+    covered = np.zeros((H, W), bool)
+    for y in range(0, H, 4):
+        for x in range(0, W, 5):
+            covered[y : y + 2, x : x + 2] = True
+    assert 1 - covered.mean() == pytest.approx(0.78125)
+    assert np.all(r.map[~covered] == 0) and np.all(r.map[covered] != 0)
+
+
+def test_occlusion_without_gaps_does_not_warn(cnn, image):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nbx.attribute(cnn, image, "occlusion", window=4, stride=4)
+        nbx.attribute(cnn, image, "occlusion", window=(6, 3), stride=(4, 3))
+
+
+def test_occluded_batch_is_a_lazy_rows_of_filled_copies(image):
+    from nbexplain.adapters.lazy import LazyRows
+    from nbexplain.methods.pixel.occlusion import Occluded, window_starts
+
+    x = image.transpose(2, 0, 1).copy()
+    fill = np.zeros_like(x)
+    rows, cols = window_starts(H, 4, 4), window_starts(W, 8, 8)
+    batch = Occluded(x, fill, rows, cols, (4, 8))
+    assert isinstance(batch, LazyRows) and batch.shape == (8, 3, H, W) and len(batch) == 8
+    got = batch[3:5]
+    for k, i in enumerate((3, 4)):
+        expected = x.copy()
+        r, q = rows[i // 2], cols[i % 2]
+        expected[:, r : r + 4, q : q + 8] = 0
+        np.testing.assert_array_equal(got[k], expected)
+
+
+def test_run_captum_is_the_public_helper_of_gradient_methods(cnn, image):
+    from nbexplain.adapters.model import as_model
+    from nbexplain.inputs.images import as_image
+    from nbexplain.methods.pixel.gradients import run_captum
+
+    got = run_captum(as_model(cnn), as_image(image), Saliency, target=1, abs=False)
+    close(got, grad_of(cnn, chw64(image), 1))
+
+
+# -- results: Result, .plot through the plotting floor, user text as text -------------------------------------
+def test_results_derive_from_result_and_draw_class_names_as_text(cnn, image):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nbexplain.explain.result import Result
+
+    model = nbx.as_model(cnn, class_names=["$5 bill", "cat", "$\\frac$"])
+    result = nbx.attribute(model, image, "gradient", target=2)
+    assert isinstance(result, Result)
+    ax = result.plot()
+    assert ax.get_title().endswith(f"\\$\\frac\\$ (p={result.probability:.2f})")
+    ax.figure.canvas.draw()  # mathtext would fail on "$\frac$"; plain text draws
+    plt.close(ax.figure)
+    cmp = nbx.attribute_many(model, image, ["gradient", "occlusion"], target=0)
+    assert isinstance(cmp, Result)
+    axes = cmp.plot()
+    assert len(axes) == 2 and [a.get_title() for a in axes] == ["Gradient (saliency)", "Occlusion"]
+    assert any("\\$5 bill" in t.get_text() for t in axes[0].texts)
+    axes[0].figure.canvas.draw()
+    plt.close(axes[0].figure)
+    assert result._repr_png_().startswith(b"\x89PNG") and cmp._repr_png_().startswith(b"\x89PNG")
+
+
+def test_comparison_plot_takes_one_axes_k_axes_and_the_old_name(cnn, image):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cmp = nbx.attribute_many(cnn, image, ["gradient", "gradcam", "occlusion"])
+    fig, ax = plt.subplots()
+    axes = cmp.plot(ax=ax)  # one Axes: the three maps share its place
+    assert len(axes) == 3 and ax not in fig.axes and all(a.figure is fig for a in axes)
+    fig2, grid = plt.subplots(1, 3)
+    assert list(cmp.plot(ax=grid)) == list(grid)
+    with pytest.warns(FutureWarning, match=r"'axes' is now called 'ax'"):
+        cmp.plot(axes=grid)
+    with pytest.raises(InputError, match=r"a sequence of 3 Axes"):
+        cmp.plot(ax=grid[:2])
+    from scipy.stats import spearmanr
+
+    # occlusion's blocks and Grad-CAM's zeros tie: ties share their average rank, as in scipy
+    close(cmp.agreement(), spearmanr(np.stack([r.map.ravel() for r in cmp.results]), axis=1).statistic)
+    assert cmp.summary().startswith(f"3 method(s) explain {cmp.results[0].target_name!r}")
+    plt.close(fig)
+    plt.close(fig2)

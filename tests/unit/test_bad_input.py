@@ -38,7 +38,8 @@ def img():
             r"image must have dtype uint8 \(0-255\) or float; got dtype bool",
         ),
         (np.zeros((1, 16), np.float32), r"image must be at least 2x2 pixels; got shape \(1, 16\)"),
-        ("cat.png", r"image must have dtype uint8 \(0-255\) or float; got dtype <U7"),
+        ("cat.png", r"image='cat.png' is not a file; image must be .*a PIL image, or a path to an image file"),
+        (None, r"image must be a single image of shape \(H, W, 3\).*or a path to an image file; got None"),
     ],
 )
 def test_image_shape_and_dtype(cnn, bad, match):
@@ -160,11 +161,17 @@ def test_torch_model_that_raises_only_under_gradients_is_restored(cnn, img):
 
 
 def test_torch_model_with_wrong_input_channels(cnn):
+    # a grey image for a 3-channel model is repeated to 3 channels; what cannot be adapted is said exactly
     grey = np.random.default_rng(0).random((16, 16)).astype(np.float32)
+    assert nbx.attribute(cnn, grey).attribution.shape == (3, 16, 16)
+    two = np.random.default_rng(0).random((2, 16, 16)).astype(np.float32)
+    with pytest.raises(InputError, match=r"image must be .*got shape \(2, 16, 16\) \(no axis of size 1 or 3\)"):
+        nbx.attribute(cnn, two)
+    callable_model = nbx.as_model(lambda b: cnn(torch.from_numpy(b).double()).detach().numpy())
     with pytest.raises(
         ModelError, match=r"the model raised RuntimeError on a batch of shape \(1, 1, 16, 16\)"
     ):
-        nbx.attribute(cnn, grey)
+        nbx.attribute(callable_model, grey, "occlusion")  # a callable does not say what it takes
 
 
 def test_torch_model_that_detaches_its_output(cnn, img):
@@ -248,7 +255,7 @@ def test_unknown_method(cnn, img):
         (
             "smoothgrad",
             {"sigma": 1, "n": 2},
-            r"does not take option\(s\) \['n', 'sigma'\]; it takes \['noise', 'samples', 'seed'\]",
+            r"does not take option\(s\) \['n', 'sigma'\]; it takes \['n_samples', 'noise', 'seed'\]",
         ),
     ],
 )
@@ -272,7 +279,7 @@ def test_unknown_option(cnn, img, method, options, match):
             {"internal_batch_size": 0},
             r"internal_batch_size must be a positive int; got 0",
         ),
-        ("smoothgrad", {"samples": 0}, r"samples must be a positive int; got 0"),
+        ("smoothgrad", {"n_samples": 0}, r"n_samples must be a positive int; got 0"),
         (
             "smoothgrad",
             {"noise": -0.1},

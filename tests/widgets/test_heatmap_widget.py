@@ -89,3 +89,59 @@ def test_esm_is_one_module_with_the_shared_helpers():
 
     assert not re.search(r"^\s*import\s", esm, re.M)  # no imports: anywidget loads it from a blob URL
     assert "innerHTML" not in esm  # user text only ever goes through textContent
+
+
+@pytest.mark.parametrize(("image", "match"), [
+    (None, r"image must be a single image of shape \(H, W, 3\).*or a path to an image file; got None"),
+    ("cat.jpg", r"image='cat.jpg' is not a file; image must be .*a path to an image file"),
+])
+def test_heatmap_says_what_an_image_may_be(tiny_cnn, image, match):
+    with pytest.raises(InputError, match=match):
+        nbx.Heatmap(tiny_cnn, image)
+
+
+def test_heatmap_reads_an_image_file_and_adapts_a_grey_one(tiny_cnn, image, tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "picture.png"
+    Image.fromarray(image).save(path)
+    np.testing.assert_array_equal(nbx.Heatmap(tiny_cnn, path).maps, nbx.Heatmap(tiny_cnn, image).maps)
+    grey = image.mean(axis=2).astype(np.uint8)
+    hm = nbx.Heatmap(tiny_cnn, grey)  # a 3-channel model: the grey image is repeated to 3 channels
+    np.testing.assert_allclose(hm.maps[0], nbx.attribute(tiny_cnn, np.repeat(grey[..., None], 3, 2)).map)
+
+
+def test_results_find_their_widget_through_the_registry(tiny_cnn, image):
+    from nbexplain._registry import widget_for
+    from nbexplain.widgets.heatmap import Comparison, Heatmap
+
+    result = nbx.attribute(tiny_cnn, image, "gradient")
+    assert isinstance(widget_for(result), Heatmap)  # (anywidget may subclass per instance)
+    cmp = nbx.attribute_many(tiny_cnn, image, ["gradient", "occlusion"], target=1,
+                             options={"occlusion": {"window": 4, "stride": 4}})
+    static = cmp.widget()
+    assert isinstance(static, Comparison) and static.interactive is False and static.target == 1
+    np.testing.assert_array_equal(static.maps, np.stack([r.map for r in cmp.results]))
+    assert static.limits == [list(lim) for lim in cmp.limits()]
+    live = cmp.widget(model=tiny_cnn)
+    assert live.interactive and live.options == {"gradient": {}, "occlusion": {"window": 4, "stride": 4}}
+    np.testing.assert_allclose(live.maps, static.maps, rtol=1e-4, atol=1e-7)  # float32 model, other batch sizes
+    live.target = 0
+    assert [r.target for r in live.result.results] == [0, 0]
+
+
+def test_heatmap_options_use_one_vocabulary(tiny_cnn, image):
+    from nbexplain.errors import UnknownArgumentError
+
+    with pytest.warns(FutureWarning, match=r"'samples' is now called 'n_samples'"):
+        hm = nbx.Heatmap(tiny_cnn, image, method="smoothgrad", options={"smoothgrad": {"samples": 3}})
+    assert hm.options == {"smoothgrad": {"n_samples": 3}} and hm.result.options == {"n_samples": 3}
+    with pytest.raises(UnknownArgumentError, match=r"options has an unknown option 'ocllusion'.*'occlusion'"):
+        nbx.Heatmap(tiny_cnn, image, options={"ocllusion": {"window": 4}})
+    with pytest.raises(UnknownArgumentError, match=r"method='occlusion' does not take option\(s\) \['size'\]"):
+        nbx.compare(tiny_cnn, image, methods=["occlusion"], options={"occlusion": {"size": 4}})
+
+
+def test_the_view_may_change_only_how_maps_are_drawn():
+    assert nbx.Heatmap._view_writes == {"opacity", "colormap", "arrangement"}
+    assert nbx.compare.__module__ == "nbexplain.widgets.heatmap"

@@ -3,17 +3,29 @@
 Vanilla gradient (Simonyan et al. 2014), rectified gradient / guided backpropagation (Springenberg et al.
 2015), deconvolution (Zeiler & Fergus 2014), gradient x input (Shrikumar et al. 2016), integrated
 gradients (Sundararajan et al. 2017) and SmoothGrad (Smilkov et al. 2017). Each returns the (C, H, W)
-attribution for one image and one target; reducing it to a map is the caller's job (see ``attribution``).
+attribution for one image and one target; reducing it to a map is the caller's job (see ``maps``).
+
+Every method has the signature ``(model, image, target, progress=None, *, options...)``; the keyword-only
+options are what :func:`nbexplain.attribute` accepts for it. :func:`run_captum` runs any Captum
+attribution class the same way, so a new gradient method is a few lines.
+
+Examples
+--------
+>>> from captum.attr import Saliency
+>>> run_captum(model, image, Saliency, target=3, abs=False).shape
+(3, 224, 224)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
+from ..._validation import check_number, check_positive_int, check_seed
 from ...adapters.model import Model
-from ...errors import InputError, ModelError
+from ...errors import ModelError
 from ...inputs.images import ImageInput
 from .baselines import make_baseline
 
@@ -28,16 +40,12 @@ def _placement(model: Model):
     return device, dtype
 
 
-def _as_tensor(model: Model, array: np.ndarray):
+def as_tensor(model: Model, array: np.ndarray):
     """A (1, C, H, W) tensor of ``array`` on the module's device, in its dtype (a float64 model gets float64)."""
     import torch
 
     device, dtype = _placement(model)
     return torch.from_numpy(np.array(array)[None]).to(device=device, dtype=dtype)  # a copy: never the caller's
-
-
-def _input_tensor(model: Model, image: ImageInput):
-    return _as_tensor(model, image.tensor).requires_grad_(True)
 
 
 def _binary_scores(module):
@@ -60,11 +68,19 @@ def _binary_scores(module):
     return BinaryScores(module)
 
 
-def _run(model: Model, image: ImageInput, make_explainer: Callable, **kwargs) -> np.ndarray:
+def run_captum(model: Model, image: ImageInput, make_explainer: Callable[[Any], Any], **kwargs: Any) -> np.ndarray:
+    """Run a Captum attribution on ``image`` and return its (C, H, W) float32 numpy result.
+
+    ``make_explainer(module)`` builds the explainer (e.g. ``Saliency``, or ``lambda m: NoiseTunnel(Saliency(m))``);
+    its ``attribute`` gets the image as a (1, C, H, W) tensor that requires grad, plus ``kwargs``. The
+    module runs in eval mode with gradients on (:meth:`Model.gradient_mode`), a single-logit model is seen
+    as two class scores ``[-z, z]``, and a model whose output is not connected to its input by gradients
+    raises a :class:`~nbexplain.errors.ModelError` that says so.
+    """
     with model.gradient_mode() as module:
         if model.n_outputs == 1:
             module = _binary_scores(module)
-        x = _input_tensor(model, image)
+        x = as_tensor(model, image.tensor).requires_grad_(True)
         try:
             attr = make_explainer(module).attribute(x, **kwargs)
         except RuntimeError as exc:
@@ -81,34 +97,28 @@ def gradient(model: Model, image: ImageInput, target: int, progress=None) -> np.
     """Vanilla gradient of the target output with respect to the input pixels (signed)."""
     from captum.attr import Saliency
 
-    return _run(model, image, Saliency, target=target, abs=False)
+    return run_captum(model, image, Saliency, target=target, abs=False)
 
 
 def rectified(model: Model, image: ImageInput, target: int, progress=None) -> np.ndarray:
     """Guided backpropagation: only positive gradients flow back through ReLUs."""
     from captum.attr import GuidedBackprop
 
-    return _run(model, image, GuidedBackprop, target=target)
+    return run_captum(model, image, GuidedBackprop, target=target)
 
 
 def deconvolution(model: Model, image: ImageInput, target: int, progress=None) -> np.ndarray:
     """Deconvnet: ReLUs pass the positive part of the backward signal, ignoring the forward sign."""
     from captum.attr import Deconvolution
 
-    return _run(model, image, Deconvolution, target=target)
+    return run_captum(model, image, Deconvolution, target=target)
 
 
 def gradient_x_input(model: Model, image: ImageInput, target: int, progress=None) -> np.ndarray:
     """Gradient times input, a first-order estimate of each pixel's contribution."""
     from captum.attr import InputXGradient
 
-    return _run(model, image, InputXGradient, target=target)
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InputError(f"{name} must be a positive int; got {value!r}")
-    return int(value)
+    return run_captum(model, image, InputXGradient, target=target)
 
 
 def integrated_gradients(
@@ -118,42 +128,46 @@ def integrated_gradients(
     """Integrated gradients along the straight path from ``baseline`` to the image.
 
     The path integral uses Captum's default rule (Gauss-Legendre) with ``steps`` points, evaluated
-    ``internal_batch_size`` points at a time.
+    ``internal_batch_size`` points at a time. Deterministic: nothing is sampled, so there is no ``seed``.
     """
     from captum.attr import IntegratedGradients
 
-    steps = _positive_int(steps, "steps")
+    steps = check_positive_int(steps, "steps")
     if internal_batch_size is not None:
-        internal_batch_size = _positive_int(internal_batch_size, "internal_batch_size")
-    base = _as_tensor(model, make_baseline(image, baseline))
-    return _run(
+        internal_batch_size = check_positive_int(internal_batch_size, "internal_batch_size")
+    base = as_tensor(model, make_baseline(image, baseline))
+    return run_captum(
         model, image, IntegratedGradients, target=target, baselines=base, n_steps=steps,
         internal_batch_size=internal_batch_size,
     )
 
 
 def smoothgrad(
-    model: Model, image: ImageInput, target: int, progress=None, *, samples: int = 25, noise: float = 0.15,
+    model: Model, image: ImageInput, target: int, progress=None, *, n_samples: int = 25, noise: float = 0.15,
     seed: int | None = 0,
 ) -> np.ndarray:
-    """SmoothGrad: the gradient averaged over copies with Gaussian noise (std = noise x value range).
+    """SmoothGrad: the gradient averaged over ``n_samples`` noisy copies (std = noise x value range).
 
-    ``seed`` seeds torch's generator for the noise inside :func:`torch.random.fork_rng`, so the
-    caller's random state is left as it was.
+    ``seed`` (default 0: reproducible; None: fresh noise) seeds torch's generator for the noise inside
+    :func:`torch.random.fork_rng`, so the caller's random state is left as it was.
     """
     import torch
     from captum.attr import NoiseTunnel, Saliency
 
-    samples = _positive_int(samples, "samples")
-    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)) or not (
-        np.isfinite(noise) and noise >= 0
-    ):
-        raise InputError(f"noise must be a finite number >= 0 (a fraction of the value range); got {noise!r}")
+    n_samples = check_positive_int(n_samples, "n_samples")
+    noise = check_number(noise, "noise", minimum=0,
+                         expected="a finite number >= 0 (a fraction of the value range)")
+    seed = check_seed(seed)
     lo, hi = image.value_range
+    if seed is None:  # fresh noise: the forked generator would otherwise repeat the caller's state every call
+        seed = int(np.random.default_rng().integers(2**63))
     with torch.random.fork_rng():
-        if seed is not None:
-            torch.manual_seed(seed)
-        return _run(
+        torch.manual_seed(seed)
+        return run_captum(
             model, image, lambda m: NoiseTunnel(Saliency(m)), target=target, nt_type="smoothgrad",
-            nt_samples=samples, nt_samples_batch_size=8, stdevs=float(noise) * (hi - lo), abs=False,
+            nt_samples=n_samples, nt_samples_batch_size=8, stdevs=noise * (hi - lo), abs=False,
         )
+
+
+__all__ = ["as_tensor", "deconvolution", "gradient", "gradient_x_input", "integrated_gradients", "rectified",
+           "run_captum", "smoothgrad"]
