@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import inspect
 import numbers
 import threading
 import time
@@ -37,6 +38,7 @@ from typing import Any, ClassVar
 import anywidget
 import traitlets
 
+from .._validation import check_keywords
 from ..errors import Cancelled, InputError, NbexplainError
 from .codec import pack_message, unpack_message
 
@@ -158,6 +160,11 @@ class ExplainerWidget(anywidget.AnyWidget):
     _view_writes: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, **kwargs: Any):
+        unknown = [k for k in kwargs if not self.has_trait(k)]
+        if unknown:  # traitlets would ignore a misspelt keyword: name the nearest valid one instead
+            own = [n for n, p in inspect.signature(type(self).__init__).parameters.items()
+                   if n != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+            check_keywords(unknown, own + sorted(self.class_trait_names(sync=True)), f"{type(self).__name__}()")
         super().__init__(**kwargs)
         self._dispatcher = Dispatcher(self)
         self._handlers: dict[str, Handler] = {}
