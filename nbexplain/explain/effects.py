@@ -93,6 +93,8 @@ class PartialDependence(Result):
     output_label: str = "prediction"
     target: int | None = None
     rows: np.ndarray | None = None
+    #: per feature, the labels of a coded category column's levels (None: numbers)
+    level_labels: list[list[str] | None] | None = None
 
     def ice(self) -> ICE:
         """The plain ICE curves this average is the mean of (one feature; no new predictions)."""
@@ -102,7 +104,8 @@ class PartialDependence(Result):
         grid = self.grid[0]
         return ICE(feature=self.features[0], grid=grid, predictions=self.individual, curves=self.individual.copy(),
                    kind="plain", anchor=float(grid[0]), rows=rows, x=self.values[rows, 0], values=self.values[:, 0],
-                   categorical=self.categorical[0], output_label=self.output_label, target=self.target)
+                   categorical=self.categorical[0], output_label=self.output_label, target=self.target,
+                   level_labels=None if self.level_labels is None else self.level_labels[0])
 
     def plot(self, ax=None, *, ice_lines: int = 100):
         """PD curve (bars for a categorical feature; a heatmap for a pair) with a rug of the data; the Axes."""
@@ -146,6 +149,8 @@ class ICE(Result):
     categorical: bool = False
     output_label: str = "prediction"
     target: int | None = None
+    #: the labels of a coded category column's levels (None: numbers)
+    level_labels: list[str] | None = None
 
     @property
     def pdp(self) -> np.ndarray:
@@ -170,7 +175,7 @@ class ICE(Result):
         return PartialDependence(features=[self.feature], grid=[self.grid], average=self.predictions.mean(axis=0),
                                  individual=self.predictions, values=self.values[:, None],
                                  categorical=[self.categorical], output_label=self.output_label, target=self.target,
-                                 rows=self.rows)
+                                 rows=self.rows, level_labels=[self.level_labels])
 
     def plot(self, ax=None, *, max_lines: int = 200):
         """ICE lines (a sample of at most ``max_lines``), their mean, and a rug of the data; the Axes."""
@@ -214,6 +219,8 @@ class ALE(Result):
     categorical: bool = False
     output_label: str = "prediction"
     target: int | None = None
+    #: the labels of a coded category column's levels (None: numbers)
+    level_labels: list[str] | None = None
 
     @property
     def order(self) -> int:
@@ -447,7 +454,7 @@ def partial_dependence(
         features=[p.table.feature_names[c] for c in cols], grid=grids,
         average=table.mean(axis=0).reshape([len(g) for g in grids]), individual=table if len(cols) == 1 else None,
         values=p.table.values[:, cols].copy(), categorical=[bool(p.table.categorical[c]) for c in cols],
-        output_label=p.output.label, target=p.target, rows=p.rows,
+        output_label=p.output.label, target=p.target, rows=p.rows, level_labels=[p.table.labels(c) for c in cols],
     )
 
 
@@ -504,7 +511,8 @@ def ice(
     return ICE(feature=name, grid=grid_values, predictions=predictions,
                curves=ice_curves(predictions, grid_values, kind, anchor_value, categorical_feature, name), kind=kind,
                anchor=anchor_value, rows=p.rows, x=sample.values[:, col].copy(), values=p.table.values[:, col].copy(),
-               categorical=categorical_feature, output_label=p.output.label, target=p.target)
+               categorical=categorical_feature, output_label=p.output.label, target=p.target,
+               level_labels=p.table.labels(col))
 
 
 def ale(
@@ -550,7 +558,7 @@ def ale(
                                                                            reporter(progress, "ALE"))
     return ALE(features=[p.table.feature_names[c] for c in cols], edges=edges, effect=effect, counts=counts,
                values=p.table.values[:, cols].copy(), categorical=categorical_feature, output_label=p.output.label,
-               target=p.target)
+               target=p.target, level_labels=p.table.labels(cols[0]) if len(cols) == 1 else None)
 
 
 @renamed(random_state="seed")

@@ -26,6 +26,7 @@ from ..adapters.model import Model
 from ..adapters.outputs import Output, local_output
 from ..errors import InputError
 from ..inputs.tables import Table, as_row, as_table, feature_set, tabular_model
+from ..methods.coalitions.anchors import anchor_search
 from ..methods.coalitions.shapley import kernel_shap, sampled_shapley
 from ..methods.coalitions.tabular import (
     InterventionalGame,
@@ -33,6 +34,12 @@ from ..methods.coalitions.tabular import (
     exact_interventional_shapley,
     lime_fit,
     lime_samples,
+)
+from ..methods.coalitions.tabular_anchors import (
+    Predicate,
+    TabularAnchorSampler,
+    feature_predicates,
+    rule_terms,
 )
 from .result import Result, frame
 
@@ -94,6 +101,8 @@ class TabularExplanation(Result):
     efficiency_gap: float | None = None
     seconds: float = 0.0
     class_names: list[str] | None = None
+    #: how each value of ``x`` reads (a category's label, else the number); None: the numbers
+    value_labels: list[str] | None = None
     _model: Any = field(default=None, repr=False)
     _data: Any = field(default=None, repr=False)
 
@@ -130,7 +139,8 @@ class TabularExplanation(Result):
 
     def summary(self) -> str:
         """One line: what is explained, its value against the base, and the three largest contributions."""
-        moves = ", ".join(f"{name} = {self.x[self.feature_names.index(name)]:.4g} ({value:+.3g})"
+        shown = self._shown_values()
+        moves = ", ".join(f"{name} = {shown[self.feature_names.index(name)]} ({value:+.3g})"
                           for name, value in self.top(3))
         extra = f"; fidelity R² {self.fidelity:.2f}" if self.fidelity is not None else ""
         return (f"{self.label} of {self.output_label} = {self.prediction:.3g} (base {self.base_value:.3g}): "
@@ -138,6 +148,9 @@ class TabularExplanation(Result):
 
     def __str__(self) -> str:
         return self.summary()
+
+    def _shown_values(self) -> list[str]:
+        return self.value_labels if self.value_labels is not None else [f"{v:.4g}" for v in self.x]
 
     def to_frame(self):
         """A pandas DataFrame with one row per feature, in the data's order: ``feature``, ``value`` (of
@@ -149,6 +162,8 @@ class TabularExplanation(Result):
             columns["std"] = self.std.copy()
         if self.coef is not None:
             columns["coef"] = self.coef.copy()
+        if self.value_labels is not None:
+            columns["label"] = list(self.value_labels)
         return frame(columns)
 
     def plot(self, ax=None, *, max_features: int = 20):
@@ -158,7 +173,8 @@ class TabularExplanation(Result):
 
         extra = f", fidelity R² = {self.fidelity:.2f}" if self.fidelity is not None else ""
         return contribution_bars(
-            self.values, [f"{n} = {v:.4g}" for n, v in zip(self.feature_names, self.x, strict=True)], std=self.std,
+            self.values, [f"{n} = {v}" for n, v in zip(self.feature_names, self._shown_values(), strict=True)],
+            std=self.std,
             title=f"{self.label}: {self.output_label} = {self.prediction:.3g} vs base {self.base_value:.3g}{extra}",
             xlabel=f"contribution to {self.output_label}", max_features=check_int(max_features, "max_features", 1),
             ax=ax)
@@ -188,6 +204,8 @@ def _explanation(s: _Setup, t0: float, data: Any, **fields: Any) -> TabularExpla
     return TabularExplanation(x=s.x, feature_names=list(s.table.feature_names), target=s.output.target,
                               target_name=s.output.target_name, output=s.output.kind,
                               class_names=s.model.class_names, seconds=time.perf_counter() - t0,
+                              value_labels=[s.table.label(j, v) for j, v in enumerate(s.x)]
+                              if s.table.category_values else None,
                               _model=s.model, _data=data, **fields)
 
 
@@ -378,4 +396,190 @@ def lime_tabular(
         fidelity=fit.fidelity, coef=fit.coef)
 
 
-__all__ = ["TabularExplanation", "lime_tabular", "shapley_tabular"]
+# ---------------------------------------------------------------------------------------------------
+# anchors (issue 15)
+# ---------------------------------------------------------------------------------------------------
+@dataclass
+class TabularAnchor(Result):
+    """An anchor of one row: a rule on a few of its features under which the model keeps its prediction
+    (Ribeiro, Singh & Guestrin 2018).
+
+    Attributes
+    ----------
+    predicates : list of Predicate - the anchor's predicates, in the order the search added them.
+    terms : list of str - the rule, one term per feature ("Income > 57.3", "Student = No").
+    precision : float - P(the model predicts ``target_name`` | the rule holds), on perturbations of the row;
+        ``precision_lower`` its KL lower confidence bound.
+    coverage : float - the share of ``data`` rows that satisfy the rule.
+    threshold : float - the precision asked for; ``meets_threshold`` whether it was reached.
+    x, feature_names, target, target_name, class_names - the explained row and class.
+    prediction : float - the model's probability of ``target`` at ``x``.
+    n_samples : int - perturbed rows evaluated.
+    """
+
+    predicates: list[Predicate]
+    terms: list[str]
+    precision: float
+    precision_lower: float
+    coverage: float
+    threshold: float
+    meets_threshold: bool
+    x: np.ndarray
+    feature_names: list[str]
+    target: int
+    target_name: str
+    prediction: float
+    n_samples: int
+    class_names: list[str] | None = None
+    method: str = "anchor"
+    label: str = "anchor"
+    _model: Any = field(default=None, repr=False)
+    _data: Any = field(default=None, repr=False)
+
+    @property
+    def rule(self) -> str:
+        """The terms joined: ``Income > 57.3 AND Student = No`` (empty: the prediction holds anyway)."""
+        return " AND ".join(self.terms)
+
+    @property
+    def features(self) -> list[int]:
+        """The anchored features (indices), in the order of the terms."""
+        return list(dict.fromkeys(p.feature for p in self.predicates))
+
+    def quality(self) -> list[str]:
+        """Precision against the threshold, coverage, and the samples drawn (short lines, for views)."""
+        verdict = "≥" if self.meets_threshold else "below"
+        return [f"precision {self.precision:.3f} ({verdict} threshold {self.threshold:g}; lower bound "
+                f"{self.precision_lower:.3f})", f"coverage {self.coverage:.3g}", f"{self.n_samples:,} perturbed rows"]
+
+    def summary(self) -> str:
+        """``IF rule THEN class (precision, coverage)`` in one line."""
+        return (f"IF {self.rule or '(anything)'} THEN {self.target_name} "
+                f"(precision {self.precision:.3f}, coverage {self.coverage:.3g})")
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def to_frame(self):
+        """One row per term: ``feature``, ``term`` and ``value`` (x's value of that feature)."""
+        return frame({"feature": [self.feature_names[j] for j in self.features], "term": list(self.terms),
+                      "value": [float(self.x[j]) for j in self.features]})
+
+    def _png_size(self) -> tuple[float, float]:
+        return (5.5, 0.35 * max(1, len(self.terms)) + 1.9)
+
+    def plot(self, ax=None, **_: Any):
+        """The rule (``IF ... AND ... THEN ...``) with bars of its precision and coverage; returns the Axes."""
+        from ..plotting.anchors import draw_rule
+
+        return draw_rule(self.terms, self.target_name, self.precision, self.coverage, ax=ax, threshold=self.threshold,
+                         title=f"anchor of the row: {self.quality()[0]}")
+
+
+def anchor_tabular(
+    model: Any,
+    x: Any,
+    data: Any,
+    *,
+    target: Any = None,
+    threshold: float = 0.95,
+    n_bins: int = 4,
+    categorical: Sequence | Mapping | None = None,
+    feature_names: Sequence[str] | None = None,
+    class_names: Sequence[str] | None = None,
+    delta: float = 0.1, tau: float = 0.15, tolerance: float = 0.05, batch_size: int = 100, beam_size: int = 4,
+    max_anchor_size: int | None = None, min_samples_start: int = 100, max_samples: int = 20000,
+    seed: int | None = 0,
+    progress: bool | Callable[[float], None] | None = None,
+) -> TabularAnchor:
+    """An anchor of one row: the rule with the largest coverage under which the model keeps its prediction
+    with precision >= ``threshold`` (Ribeiro, Singh & Guestrin 2018).
+
+    Numeric features are discretised by the quantiles of ``data`` (``n_bins`` bins: quartiles by default, as
+    the authors' ``anchor`` package); the candidate predicates are the cut points the row lies above or below
+    (two on one feature make an interval), and ``feature = value`` for categorical features. Perturbations
+    are rows of ``data`` whose anchored features are replaced by values (of other data rows) that satisfy
+    the rule; the KL-LUCB beam search (:func:`~nbexplain.methods.coalitions.anchors.anchor_search`) finds the
+    rule. Coverage is the share of ``data`` rows that satisfy it.
+
+    Parameters
+    ----------
+    model : scikit-learn classifier, torch.nn.Module, callable or Model
+    x : (F,) array-like, Series or one-row DataFrame
+        The row to explain.
+    data : (N, F) array-like or DataFrame
+        The reference rows: quantiles, perturbations and coverage.
+    target : int, str or None
+        The class the rule keeps; None is the class the model predicts for ``x``.
+    threshold : float
+        The precision a rule must reach (its KL lower bound within ``tolerance`` of it).
+    n_bins : int
+        Quantile bins per numeric feature.
+    categorical : list of features, or a dict {feature: category labels}
+        Features whose values are categories (a predicate ``= x's value``); a dict's labels name the codes
+        (``{"Student": ["No", "Yes"]}``: code 1 reads "Yes"). A DataFrame's category columns are categorical
+        with their labels.
+    feature_names, class_names : optional names.
+    delta, tau, tolerance, batch_size, beam_size, max_anchor_size, min_samples_start, max_samples
+        The bandit's settings (:func:`~nbexplain.methods.coalitions.anchors.anchor_search`); the beam keeps 4
+        candidates per size, as the ``anchor`` package's tabular explainer.
+    seed : int or None
+        Perturbations (default 0: reproducible; None: fresh randomness).
+    progress : None, bool or callable
+        As for :func:`shapley_tabular` (the fraction of the sample budget used).
+
+    Returns
+    -------
+    TabularAnchor
+        ``.rule`` (``"Income > 57.3 AND Student = No"``), ``.precision``, ``.coverage``; ``.plot()``.
+
+    Examples
+    --------
+    >>> data = nbx.datasets.credit()
+    >>> a = nbx.anchor_tabular(clf, data.X[1], data.X, categorical=data.categories,
+    ...                        feature_names=data.feature_names, class_names=data.class_names)
+    >>> a.summary()
+    'IF Limit > 5873 AND Income <= 57.47 THEN high balance (precision 0.981, coverage 0.16)'
+    """
+    s = _setup(model, x, data, target, "probability", feature_names, class_names)
+    if s.output.kind == "regression":
+        raise InputError("anchors explain a classification: the model has one output (a regression); an anchor "
+                         "needs a predicted class to keep")
+    f = s.table.n_features
+    is_cat = np.array(s.table.categorical, dtype=bool) if getattr(s.table, "category_values", None) else np.zeros(f, bool)
+    labels: dict[int, list[str]] = {}
+    for j in range(f):
+        named = s.table.labels(j) if hasattr(s.table, "labels") else None
+        if named is not None:
+            is_cat[j], labels[j] = True, named
+    if categorical is not None:
+        keys = list(categorical) if isinstance(categorical, Mapping) else categorical
+        for j in feature_set(s.table, keys, "categorical"):
+            is_cat[j] = True
+        if isinstance(categorical, Mapping):
+            for key, names in categorical.items():
+                if names is not None and not isinstance(names, str):
+                    labels[feature_set(s.table, [key], "categorical")[0]] = [str(n) for n in names]
+    predicates = feature_predicates(s.x, s.table.values, is_cat, check_int(n_bins, "n_bins", minimum=2))
+
+    def predicted(rows: np.ndarray) -> np.ndarray:
+        return s.model.to_probabilities(s.model.predict(rows)).argmax(1)
+
+    scores = s.model.predict(s.x[None])
+    sampler = TabularAnchorSampler(predicted, s.x, s.table.values, predicates, s.output.target, seed)
+    found = anchor_search(sampler, threshold=threshold, delta=delta, tau=tau, tolerance=tolerance,
+                          batch_size=batch_size, beam_size=beam_size, max_anchor_size=max_anchor_size,
+                          min_samples_start=min_samples_start, max_samples=max_samples,
+                          progress=reporter(progress, f"anchor search ({len(predicates)} predicates)"))
+    chosen = [predicates[i] for i in found.anchor]
+    integer = np.all(s.table.values == np.round(s.table.values), axis=0)
+    return TabularAnchor(
+        predicates=chosen, terms=rule_terms(chosen, s.table.feature_names, labels, integer),
+        precision=float(found.precision), precision_lower=float(found.precision_lower), coverage=float(found.coverage),
+        threshold=float(found.threshold), meets_threshold=bool(found.meets_threshold), x=s.x,
+        feature_names=list(s.table.feature_names), target=s.output.target, target_name=s.output.target_name,
+        prediction=float(s.model.to_probabilities(scores)[0, s.output.target]), n_samples=int(found.n_samples),
+        class_names=s.model.class_names, _model=s.model, _data=data)
+
+
+__all__ = ["TabularAnchor", "TabularExplanation", "anchor_tabular", "lime_tabular", "shapley_tabular"]

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -52,12 +52,18 @@ class Table:
     categorical : (F,) bool — True for columns treated as categories (bar-style effects, unique-value grids).
     frame_columns : list or None — the DataFrame's original column labels when ``X`` was a DataFrame
         (models fitted on a DataFrame are given one back, see :func:`tabular_model`).
+    category_values : dict — for a DataFrame's ``category`` and string columns, the values that the codes
+        ``0 .. k-1`` in ``values`` stand for; :meth:`label` names a code, the model gets the values back.
     """
 
     values: np.ndarray
     feature_names: list[str]
     categorical: np.ndarray
     frame_columns: list | None = field(default=None, repr=False)
+    #: column -> the values its codes 0..k-1 stand for (a DataFrame's category or string columns)
+    category_values: dict[int, list] = field(default_factory=dict, repr=False)
+    #: columns that were a pandas ``category`` dtype (given back to the model as one)
+    category_dtype: frozenset[int] = field(default_factory=frozenset, repr=False)
 
     @property
     def n_rows(self) -> int:
@@ -77,7 +83,19 @@ class Table:
 
     def take(self, rows: np.ndarray) -> Table:
         """A table of the given rows (same names and categorical mask)."""
-        return Table(self.values[rows], self.feature_names, self.categorical, self.frame_columns)
+        return replace(self, values=self.values[rows])
+
+    def labels(self, feature: int | str) -> list[str] | None:
+        """The category labels of a coded column (code k is ``labels[k]``), or None for other columns."""
+        values = self.category_values.get(feature_index(self, feature))
+        return None if values is None else [str(v) for v in values]
+
+    def label(self, feature: int | str, value: float) -> str:
+        """How a value of ``feature`` reads to a person: its category's label, or the number."""
+        labels = self.labels(feature)
+        if labels is not None and float(value).is_integer() and 0 <= int(value) < len(labels):
+            return labels[int(value)]
+        return f"{value:.4g}"
 
 
 def _is_dataframe(X: Any) -> bool:
@@ -132,9 +150,12 @@ def as_table(
     """
     max_levels = check_int(max_levels, "max_levels", minimum=1)
     frame_columns = None
+    category_values: dict[int, list] = {}
+    category_dtype: frozenset[int] = frozenset()
     if isinstance(X, Table):
         base = X
         values, names, frame_columns = base.values, list(base.feature_names), base.frame_columns
+        category_values, category_dtype = base.category_values, base.category_dtype
         if feature_names is None and categorical is None:
             return base
     else:
@@ -142,13 +163,7 @@ def as_table(
         if _is_dataframe(X):
             frame_columns = list(X.columns)
             names = [str(c) for c in frame_columns]
-            bad = [str(c) for c, dt in zip(X.columns, X.dtypes, strict=True) if getattr(dt, "kind", "O") not in "biuf"]
-            if bad:
-                raise InputError(
-                    f"{name} has non-numeric columns {bad[:10]}: expected numbers (encode categories as "
-                    "integer codes before explaining the model)"
-                )
-            X = X.to_numpy()
+            X, category_values, category_dtype = _encode_categories(X, name)
         elif hasattr(X, "detach"):
             X = X.detach().cpu().numpy()
         try:
@@ -190,8 +205,38 @@ def as_table(
         dup = sorted({n for n in names if names.count(n) > 1})
         raise InputError(f"feature_names must be unique; repeated: {dup[:10]}")
     mask = _categorical_mask(categorical, values, names, max_levels)
+    mask[list(category_values)] = True  # coded category columns are categorical whatever else is said
     values.setflags(write=False)
-    return Table(values, names, mask, frame_columns)
+    return Table(values, names, mask, frame_columns, dict(category_values), frozenset(category_dtype))
+
+
+def _encode_categories(frame: Any, name: str) -> tuple[np.ndarray, dict[int, list], frozenset[int]]:
+    """A DataFrame as a float array: numbers and bools as they are, ``category`` and string columns as codes
+    0..k-1 of their categories (a category dtype's own order; strings sorted)."""
+    columns, category_values, category_dtype = [], {}, set()
+    for j, (column, dtype) in enumerate(zip(frame.columns, frame.dtypes, strict=True)):
+        series = frame[column]
+        if getattr(dtype, "kind", "O") in "biuf" and str(dtype) != "category":
+            columns.append(series.to_numpy(dtype=np.float64, na_value=np.nan))
+            continue
+        import pandas as pd
+
+        if isinstance(dtype, pd.CategoricalDtype):
+            codes, values = series.cat.codes.to_numpy(), list(series.cat.categories)
+            category_dtype.add(j)
+        else:
+            try:
+                cat = pd.Categorical(series)
+            except TypeError as exc:
+                raise InputError(f"{name} column {str(column)!r} mixes kinds of values that cannot be sorted into "
+                                 f"categories ({exc})") from exc
+            codes, values = cat.codes, list(cat.categories)
+        if (codes < 0).any():
+            raise InputError(f"{name} column {str(column)!r} has {int((codes < 0).sum())} missing values; "
+                             "impute or drop them first")
+        columns.append(codes.astype(np.float64))
+        category_values[j] = values
+    return np.column_stack(columns), category_values, frozenset(category_dtype)
 
 
 def _categorical_mask(categorical: Any, values: np.ndarray, names: list[str], max_levels: int) -> np.ndarray:
@@ -256,7 +301,14 @@ def as_row(x: Any, table: Table, name: str = "x") -> np.ndarray:
     table's). NaN, inf, a wrong number of features or several rows raise :class:`InputError` naming ``name``.
     """
     if hasattr(x, "to_numpy") and not hasattr(x, "columns"):  # a pandas Series
-        x = x.to_numpy()
+        x = _encode_row(list(x.to_numpy()), table, name) if table.category_values else x.to_numpy()
+    if hasattr(x, "columns") and table.category_values:
+        if len(x) != 1:
+            raise InputError(f"{name} must be a single row; got {len(x)} rows")
+        if [str(c) for c in x.columns] != table.feature_names:
+            raise InputError(f"{name}'s columns {[str(c) for c in x.columns][:10]} differ from the training data's "
+                             f"{table.feature_names[:10]}")
+        x = _encode_row(list(x.iloc[0]), table, name)
     if hasattr(x, "columns"):
         row = as_table(x, name=name, categorical=np.zeros(len(x.columns), bool))
         if row.feature_names != table.feature_names:
@@ -278,6 +330,23 @@ def as_row(x: Any, table: Table, name: str = "x") -> np.ndarray:
     if values.shape[0] != 1:
         raise InputError(f"{name} must be a single row; got {values.shape[0]} rows")
     return np.array(values[0], dtype=np.float64)
+
+
+def _encode_row(values: list, table: Table, name: str) -> np.ndarray:
+    """One row's values with each category (a value or its label) replaced by its code."""
+    row = np.empty(len(values))
+    for j, v in enumerate(values):
+        known = table.category_values.get(j)
+        if known is None:
+            row[j] = v
+        elif v in known or str(v) in [str(k) for k in known]:
+            row[j] = [str(k) for k in known].index(str(v))
+        elif isinstance(v, (int, float, np.integer, np.floating)) and float(v).is_integer() and 0 <= v < len(known):
+            row[j] = float(v)  # already a code
+        else:
+            raise InputError(f"{name}[{table.feature_names[j]!r}]={v!r} is not one of its categories "
+                             f"{[str(k) for k in known][:20]}")
+    return row
 
 
 def feature_indices(table: Table, features: Any, name: str = "features", *, max_count: int | None = None) -> list[int]:
@@ -352,10 +421,31 @@ def _tabular_model(model: Any, table: Table | None) -> Model:
             output = "logits"
         else:
             method, output = model.predict, "logits"
-        wrapped = as_model(lambda batch: method(pd.DataFrame(batch, columns=columns)), output=output)
+        decode = _category_decoder(table)
+        wrapped = as_model(lambda batch: method(decode(pd.DataFrame(batch, columns=columns))), output=output)
         wrapped.raw = model
         return wrapped
     return as_model(model)
+
+
+def _category_decoder(table: Table) -> Callable[[Any], Any]:
+    """A function giving a batch DataFrame of codes its category columns back as the model saw them."""
+    if not table.category_values:
+        return lambda frame: frame
+    import pandas as pd
+
+    columns = table.frame_columns
+
+    def decode(frame):
+        for j, values in table.category_values.items():
+            codes = np.clip(np.rint(frame.iloc[:, j].to_numpy(dtype=np.float64)), 0, len(values) - 1).astype(np.int64)
+            if j in table.category_dtype:
+                frame[columns[j]] = pd.Categorical.from_codes(codes, categories=values)
+            else:
+                frame[columns[j]] = np.asarray(values, dtype=object)[codes]
+        return frame
+
+    return decode
 
 
 def sample_rows(n: int, max_rows: int | None, random_state: Any = 0) -> np.ndarray:

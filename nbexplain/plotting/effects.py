@@ -25,10 +25,18 @@ def rug(ax, values: np.ndarray, color: str = "k") -> None:
             transform=ax.get_xaxis_transform(), clip_on=False)
 
 
-def _bars(ax, levels, heights, label, color=LINE) -> None:
+def level_text(levels, labels=None) -> list[str]:
+    """Tick labels of a categorical feature's levels: their category labels (as plain text), else the numbers."""
+    if labels is not None:
+        return [plain_text(labels[int(v)]) if float(v).is_integer() and 0 <= v < len(labels) else f"{v:g}"
+                for v in levels]
+    return [f"{v:g}" for v in levels]
+
+
+def _bars(ax, levels, heights, label, color=LINE, labels=None) -> None:
     positions = np.arange(len(levels))
     ax.bar(positions, heights, color=color, alpha=0.8, label=label)
-    ax.set_xticks(positions, [f"{v:g}" for v in levels])
+    ax.set_xticks(positions, level_text(levels, labels))
     ax.axhline(0, color="k", lw=0.6)
 
 
@@ -53,7 +61,8 @@ def plot_partial_dependence(result, ax=None, ice_lines: int = 100):
         return ax
     grid = result.grid[0]
     if result.categorical[0]:
-        _bars(ax, grid, result.average, "partial dependence")
+        _bars(ax, grid, result.average, "partial dependence",
+              labels=None if result.level_labels is None else result.level_labels[0])
         ax.set_ylim(min(0, result.average.min()) * 1.05, max(0, result.average.max()) * 1.05 or 1)
     else:
         if result.individual is not None and ice_lines:
@@ -82,7 +91,7 @@ def plot_ice(result, ax=None, max_lines: int = 200):
                         label="± sd over rows")
         ax.axhline(0, color="k", lw=0.6)
     if result.categorical:
-        ax.set_xticks(x, [f"{v:g}" for v in grid])
+        ax.set_xticks(x, level_text(grid, result.level_labels))
     else:
         rug(ax, result.values)
     if result.kind == "centred":
@@ -108,7 +117,7 @@ def plot_ale(result, ax=None):
         ax.set_title(f"2-D ALE (interaction only): {first} × {plain_text(result.features[1])}", fontsize=9)
         return ax
     if result.categorical:
-        _bars(ax, result.edges[0], result.effect, "ALE")
+        _bars(ax, result.edges[0], result.effect, "ALE", labels=result.level_labels)
     else:
         ax.plot(result.edges[0], result.effect, color=MEAN, lw=2.2, marker="o", markersize=3, label="ALE")
         ax.axhline(0, color="k", lw=0.6)

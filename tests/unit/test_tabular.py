@@ -43,14 +43,15 @@ def test_categorical_detection_and_overrides():
     assert t.levels("b").tolist() == [0.0, 1.0, 2.0]
 
 
-def test_dataframe_gives_names_and_rejects_text_columns():
+def test_dataframe_gives_names_and_codes_text_columns_as_categories():
     pd = pytest.importorskip("pandas")
     df = pd.DataFrame({"temp": [1.5, 2.5, 3.0], "holiday": [0, 1, 0], "flag": [True, False, True]})
     t = as_table(df)
     assert t.feature_names == ["temp", "holiday", "flag"] and t.frame_columns == ["temp", "holiday", "flag"]
     np.testing.assert_array_equal(t.values[:, 2], [1, 0, 1])
-    with pytest.raises(InputError, match=r"X has non-numeric columns \['city'\]"):
-        as_table(df.assign(city=["a", "b", "c"]))
+    coded = as_table(df.assign(city=["b", "a", "b"]))  # text is a category (#12), coded 0..k-1 in sorted order
+    np.testing.assert_array_equal(coded.values[:, 3], [1, 0, 1])
+    assert coded.categorical[3] and coded.labels("city") == ["a", "b"]
 
 
 @pytest.mark.parametrize(

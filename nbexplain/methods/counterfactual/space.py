@@ -194,6 +194,11 @@ def feature_space(
                 categories[j] = cats
     elif categorical is not None:
         is_cat[feature_set(table, categorical, "categorical")] = True
+    for j, known in table.category_values.items():  # a DataFrame's category columns: codes with labels
+        is_cat[j] = True
+        if categories[j] is None:
+            categories[j] = np.arange(len(known), dtype=np.float64)
+            labels[j] = [str(v) for v in known]
     for j in np.flatnonzero(is_cat):
         if categories[j] is None:
             categories[j] = np.unique(values[:, j])
