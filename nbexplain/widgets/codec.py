@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 from ipywidgets.widgets.widget import _remove_buffers
 
+from ..errors import InputError
+
 # dtypes with a JavaScript typed-array counterpart
 JS_DTYPES = {"uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "float64"}
 
@@ -36,11 +38,15 @@ def decode_array(obj: dict | None) -> np.ndarray | None:
     """Inverse of :func:`encode_array` (for arrays the view sends back)."""
     if obj is None:
         return None
-    if obj.get("dtype") not in JS_DTYPES:
-        raise ValueError(f"unknown array dtype from the view: {obj.get('dtype')!r}")
+    if not isinstance(obj, dict) or obj.get("dtype") not in JS_DTYPES or "buffer" not in obj:
+        raise InputError(f"an array from the view must be {{dtype, shape, buffer}} with dtype one of "
+                         f"{sorted(JS_DTYPES)}; got {obj!r:.80}")
     raw = obj["buffer"]
     data = np.frombuffer(bytes(raw) if not isinstance(raw, (bytes, memoryview)) else raw, dtype=np.dtype(obj["dtype"]).newbyteorder("<"))
-    return data.reshape(obj["shape"]).copy()
+    try:
+        return data.reshape(obj["shape"]).copy()
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"an array from the view has {data.size} values but shape {obj.get('shape')!r}") from exc
 
 
 def _to_json(value: Any, widget: Any) -> dict | None:
