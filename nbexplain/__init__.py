@@ -7,7 +7,9 @@ computations returning plain results (``attribute``...) -> ``widgets`` -> ``js/`
 from __future__ import annotations
 
 from .adapters.model import Model, as_model
-from .errors import InputError, ModelError, NbexplainError, NotDifferentiableError
+from .adapters.text_models import TextModel, as_text_model  # issue 15
+from ._progress import progress_bars
+from .errors import InputError, ModelError, NbexplainError, NotDifferentiableError, UnknownArgumentError
 from .explain.counterfactual import Counterfactual, CounterfactualResult, counterfactual  # issue 4
 from .explain.effects import (  # issue 5: feature effects and global views
     ALE,
@@ -21,7 +23,31 @@ from .explain.effects import (  # issue 5: feature effects and global views
     partial_dependence,
     permutation_importance,
 )
+from .explain.fairness import Audit, Datasheet, ModelCard, audit, datasheet, model_card  # issue 16
+from .explain.internals import (  # issue 13: inside the network
+    ChannelGallery,
+    DatasetExamples,
+    FeatureMaps,
+    Filters,
+    MaximizedImage,
+    WeightRecorder,
+    dataset_examples,
+    feature_maps,
+    filters,
+    maximize,
+    maximize_channels,
+)
+from .explain.many import GroupImportance, ManyExplanations, explain_many  # issue 19: many rows, on Dask
 from .explain.pixel import METHODS, AttributionMap, Comparison, attribute, attribute_many
+from .explain.representations import (  # issue 14: what the layers learned
+    Activations,
+    LinearProbes,
+    Projection,
+    Projections,
+    activations,
+    linear_probes,
+    project,
+)
 from .explain.superpixels import (  # issue 3: superpixel explanations
     Anchor,
     LimeImage,
@@ -33,17 +59,36 @@ from .explain.superpixels import (  # issue 3: superpixel explanations
     lime_image,
     shapley_image,
 )
-from .explain.tabular import TabularExplanation  # issue 4
-from .explain.tabular_lime import lime_tabular  # issue 4
-from .explain.tabular_shapley import shapley_tabular  # issue 4
+from .explain.tabular import (  # issue 4; anchors: issue 15
+    TabularAnchor,
+    TabularExplanation,
+    anchor_tabular,
+    lime_tabular,
+    shapley_tabular,
+)
+from .explain.text import (  # issue 15: text
+    AnchorText,
+    LimeText,
+    ShapleyText,
+    TextAttribution,
+    TokenGame,
+    anchor_text,
+    attribute_text,
+    lime_text,
+    shapley_text,
+)
 from .inputs.images import as_image
 from .inputs.segmentation import Segmentation, segment  # issue 3
 from .inputs.tables import Table, as_table
+from .inputs.text import TokenizedText, Vocabulary, tokenize  # issue 15
 
 __version__ = "0.1.0"
 
 _WIDGETS = {"Heatmap": "heatmap", "compare": "heatmap", "FeatureEffects": "effects",
-            "CounterfactualSliders": "counterfactual", "SuperpixelExplorer": "superpixels"}
+            "CounterfactualSliders": "counterfactual", "SuperpixelExplorer": "superpixels",
+            "WeightHistograms": "weights", "Maximization": "maximization", "ChannelGrid": "maximization",
+            "FairnessAudit": "fairness", "Projector": "projector",
+            "TextExplorer": "text"}
 
 
 def __getattr__(name: str):
@@ -52,6 +97,10 @@ def __getattr__(name: str):
         import importlib
 
         return getattr(importlib.import_module(f".widgets.{_WIDGETS[name]}", __name__), name)
+    if name == "export_html":  # issue 18: nbconvert is imported only when exporting
+        from .export import export_html
+
+        return export_html
     if name == "datasets":
         import importlib
 
@@ -60,13 +109,23 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "ChannelGallery", "ChannelGrid", "DatasetExamples", "FeatureMaps", "Filters", "Maximization", "MaximizedImage",
+    "WeightHistograms", "WeightRecorder", "dataset_examples", "feature_maps", "filters", "maximize",
+    "maximize_channels",
+    "export_html",
     "METHODS", "AttributionMap", "Comparison", "Heatmap", "InputError", "Model", "ModelError",
-    "NbexplainError", "NotDifferentiableError", "as_image", "as_model", "attribute", "attribute_many",
+    "NbexplainError", "NotDifferentiableError", "UnknownArgumentError", "progress_bars", "as_image", "as_model", "attribute", "attribute_many",
     "compare", "datasets",
     "ALE", "FeatureEffects", "GlobalSurrogate", "ICE", "PartialDependence", "PermutationImportance", "Table",
     "ale", "as_table", "global_surrogate", "ice", "partial_dependence", "permutation_importance",
     "Counterfactual", "CounterfactualResult", "CounterfactualSliders", "TabularExplanation", "counterfactual",
     "lime_tabular", "shapley_tabular",
+    "AnchorText", "LimeText", "ShapleyText", "TabularAnchor", "TextAttribution", "TextExplorer", "TextModel",
+    "TokenGame", "TokenizedText", "Vocabulary", "anchor_tabular", "anchor_text", "as_text_model", "attribute_text",
+    "lime_text", "shapley_text", "tokenize",
     "Anchor", "LimeImage", "PerturbationCurves", "Segmentation", "ShapleyImage", "SuperpixelExplorer",
     "SuperpixelGame", "anchor_image", "deletion_insertion", "lime_image", "segment", "shapley_image",
+    "Audit", "Datasheet", "FairnessAudit", "ModelCard", "audit", "datasheet", "model_card",
+    "GroupImportance", "ManyExplanations", "explain_many",
+    "Activations", "LinearProbes", "Projection", "Projections", "Projector", "activations", "linear_probes", "project",
 ]

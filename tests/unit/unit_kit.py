@@ -6,32 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from kit_models import TinyCNN  # noqa: F401 - the one small CNN of every test folder
 
 H = W = 16  # image side used by most tests
 N_CLASSES = 3
-
-
-class TinyCNN(torch.nn.Module):
-    """conv -> ReLU -> maxpool -> conv -> ReLU -> avgpool -> linear: ReLUs make guided backprop and
-    deconvolution differ from the plain gradient, and the last conv is the Grad-CAM layer."""
-
-    def __init__(self, n_classes: int = N_CLASSES, channels: int = 3, seed: int = 0):
-        super().__init__()
-        g = torch.Generator().manual_seed(seed)
-        self.conv1 = torch.nn.Conv2d(channels, 6, 3, padding=1)
-        self.relu1 = torch.nn.ReLU()
-        self.pool = torch.nn.MaxPool2d(2)
-        self.conv2 = torch.nn.Conv2d(6, 8, 3, padding=1)
-        self.relu2 = torch.nn.ReLU()
-        self.head = torch.nn.Linear(8 * 4 * 4, n_classes)
-        with torch.no_grad():  # deterministic weights that do not depend on the global RNG
-            for p in self.parameters():
-                p.copy_(torch.randn(p.shape, generator=g) * 0.5)
-
-    def forward(self, x):
-        h = self.pool(self.relu1(self.conv1(x)))
-        h = torch.nn.functional.adaptive_avg_pool2d(self.relu2(self.conv2(h)), 4)
-        return self.head(h.flatten(1))
 
 
 class Linear(torch.nn.Module):

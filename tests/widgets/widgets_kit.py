@@ -5,7 +5,7 @@ from __future__ import annotations
 import comm
 import numpy as np
 import pytest
-import torch
+from kit_models import TinyCNN  # noqa: F401 - the one small CNN of every test folder
 from comm.base_comm import BaseComm
 
 
@@ -35,21 +35,6 @@ def recording_comm(monkeypatch):
 def view_sends(widget, content: dict, buffers: list | None = None) -> None:
     """Deliver a custom message from the view to the widget, as the kernel would."""
     widget._handle_custom_msg(content, buffers or [])
-
-
-class TinyCNN(torch.nn.Module):
-    def __init__(self, n_classes: int = 3, fail_on: set | None = None):
-        super().__init__()
-        torch.manual_seed(0)
-        self.conv = torch.nn.Conv2d(3, 4, 3, padding=1)
-        self.head = torch.nn.Linear(4 * 16, n_classes)
-        self.fail = False
-
-    def forward(self, x):
-        if self.fail:
-            raise ValueError("the model is broken on purpose")
-        h = torch.nn.functional.adaptive_avg_pool2d(torch.relu(self.conv(x)), 4)
-        return self.head(h.flatten(1))
 
 
 @pytest.fixture
