@@ -400,6 +400,21 @@ def _network():
     )
 
 
+def tank_network(seed: int = 0):
+    """The untrained tank CNN (the architecture of :func:`tank_classifier`), its weights drawn with ``seed``.
+
+    For training loops of your own, e.g. to watch the weights learn with :class:`nbexplain.WeightRecorder`.
+    Takes (N, 3, H, W) float images in [0, 1] and returns 2 logits; the caller's torch RNG is left untouched.
+    """
+    import torch
+
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise InputError(f"seed must be an int; got {type(seed).__name__} {seed!r}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        return _network()
+
+
 def _recalibrate_batchnorm(model, x, batch_size: int = 200) -> None:
     """Set every BatchNorm's running statistics to their exact average over ``x`` ("precise BN").
 
@@ -605,6 +620,7 @@ __all__ = [
     "attribution_share",
     "predict",
     "tank_classifier",
+    "tank_network",
     "tanks",
     "train_tank_classifier",
 ]

@@ -1,0 +1,1 @@
+"""Kernels that look inside a network: weight histograms, activations, maximisation, dataset examples."""
