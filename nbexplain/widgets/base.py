@@ -84,6 +84,11 @@ class RequestContext:
         self._request = request
         self._last_sent = 0.0
 
+    @property
+    def request_id(self) -> int | None:
+        """The id of the request being answered (None for work started from Python)."""
+        return None if self._request is None else self._request.id
+
     def check(self) -> None:
         """Raise :class:`Cancelled` when a newer request of the same action is waiting."""
         if self._dispatcher is not None and self._dispatcher.superseded(self._request):

@@ -204,7 +204,7 @@ class Maximization(ChannelGrid):
             raise InputError("this widget was made from a result without a model; pass model= to run again")
         options = {**self._options, **overrides}
         steps = options.get("steps", 128)
-        rid = ctx._request.id if ctx._request is not None else -1  # frames carry the request they belong to
+        rid = ctx.request_id if ctx.request_id is not None else -1  # frames carry the request they belong to
         self._partial = None
         last_sent = [0.0]
 
