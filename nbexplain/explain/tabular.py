@@ -26,7 +26,7 @@ from ..adapters.model import Model
 from ..adapters.outputs import Output, local_output
 from ..errors import InputError
 from ..inputs.tables import Table, as_row, as_table, feature_set, tabular_model
-from ..methods.coalitions.anchors import anchor_search
+from ..methods.coalitions.confident import confident_anchor_search
 from ..methods.coalitions.shapley import kernel_shap, sampled_shapley
 from ..methods.coalitions.tabular import (
     InterventionalGame,
@@ -448,9 +448,13 @@ class TabularAnchor(Result):
 
     def quality(self) -> list[str]:
         """Precision against the threshold, coverage, and the samples drawn (short lines, for views)."""
-        verdict = "≥" if self.meets_threshold else "below"
-        return [f"precision {self.precision:.3f} ({verdict} threshold {self.threshold:g}; lower bound "
-                f"{self.precision_lower:.3f})", f"coverage {self.coverage:.3g}", f"{self.n_samples:,} perturbed rows"]
+        if self.meets_threshold:
+            precision = (f"precision {self.precision:.3f} (≥ {self.threshold:g} with confidence: lower bound "
+                         f"{self.precision_lower:.3f})")
+        else:
+            precision = (f"precision {self.precision:.3f}, not confirmed ≥ {self.threshold:g} (lower bound "
+                         f"{self.precision_lower:.3f}): no anchor found within the sample budget")
+        return [precision, f"coverage {self.coverage:.3g}", f"{self.n_samples:,} perturbed rows"]
 
     def summary(self) -> str:
         """``IF rule THEN class (precision, coverage)`` in one line."""
@@ -487,8 +491,8 @@ def anchor_tabular(
     categorical: Sequence | Mapping | None = None,
     feature_names: Sequence[str] | None = None,
     class_names: Sequence[str] | None = None,
-    delta: float = 0.1, tau: float = 0.15, tolerance: float = 0.05, batch_size: int = 100, beam_size: int = 4,
-    max_anchor_size: int | None = None, min_samples_start: int = 100, max_samples: int = 20000,
+    delta: float = 0.1, tau: float = 0.15, tolerance: float = 0.02, batch_size: int = 100, beam_size: int = 4,
+    max_anchor_size: int | None = None, min_samples_start: int = 100, max_samples: int = 50000,
     seed: int | None = 0,
     progress: bool | Callable[[float], None] | None = None,
 ) -> TabularAnchor:
@@ -512,7 +516,9 @@ def anchor_tabular(
     target : int, str or None
         The class the rule keeps; None is the class the model predicts for ``x``.
     threshold : float
-        The precision a rule must reach (its KL lower bound within ``tolerance`` of it).
+        The precision an anchor must have: the lower bound of its KL confidence interval must exceed it (the
+        paper's definition; see :func:`~nbexplain.methods.coalitions.confident.confident_anchor_search`), so a
+        returned anchor keeps it on fresh samples. ``tolerance`` is how close above it the bandit decides.
     n_bins : int
         Quantile bins per numeric feature.
     categorical : list of features, or a dict {feature: category labels}
@@ -567,7 +573,7 @@ def anchor_tabular(
 
     scores = s.model.predict(s.x[None])
     sampler = TabularAnchorSampler(predicted, s.x, s.table.values, predicates, s.output.target, seed)
-    found = anchor_search(sampler, threshold=threshold, delta=delta, tau=tau, tolerance=tolerance,
+    found = confident_anchor_search(sampler, threshold=threshold, delta=delta, tau=tau, tolerance=tolerance,
                           batch_size=batch_size, beam_size=beam_size, max_anchor_size=max_anchor_size,
                           min_samples_start=min_samples_start, max_samples=max_samples,
                           progress=reporter(progress, f"anchor search ({len(predicates)} predicates)"))

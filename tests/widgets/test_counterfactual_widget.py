@@ -221,7 +221,7 @@ def test_png_fallback_and_result_widget(scorer, data):
 @pytest.mark.parametrize("kwargs,message", [
     ({"explainer": "shap"}, "explainer='shap' is not valid"),
     ({"bins": 1}, "bins must be an int in 2..200"),
-    ({"explainer_options": {"kernel": {}}}, "explainer_options keys must be 'shapley' or 'lime'"),
+    ({"explainer_options": {"kernel": {}}}, "explainer_options keys must be 'shapley', 'lime' or 'anchor'"),
     ({"target": "maybe"}, "target='maybe' is not a class name"),
 ])
 def test_bad_arguments_are_named(scorer, data, kwargs, message):
