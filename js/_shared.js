@@ -152,6 +152,7 @@ function nbxPaintColorbar(canvas, lut) {
  * `onBusy(isBusy)` when the first request goes out and when the last one is answered.
  */
 function nbxRequester(model, { answer = null, onProgress = null, onBusy = null } = {}) {
+  const kernelless = nbxKernelless(model);
   let nextId = Date.now() % 1e9;
   const latest = {};            // action -> id of its newest request
   const pending = new Map();    // id -> {action, resolve, sent}: requests whose answer is awaited
@@ -188,6 +189,10 @@ function nbxRequester(model, { answer = null, onProgress = null, onBusy = null }
       const local = answer(action, params);
       if (local !== undefined) return Promise.resolve({ status: "ok", data: local, error: null, stale: false, source: "table", id });
     }
+    if (kernelless) {  // an exported page: nobody else can answer, and the view says so instead of waiting
+      return Promise.resolve({ status: "no-kernel", data: {}, error: { type: "NoKernel", message: NBX_NEEDS_KERNEL },
+                               stale: false, source: "none", id });
+    }
     return new Promise((resolve) => {
       pending.set(id, { action, resolve, sent: performance.now() });
       setBusy();
@@ -196,12 +201,55 @@ function nbxRequester(model, { answer = null, onProgress = null, onBusy = null }
   }
   function notify(action, params = {}) {
     const id = ++nextId;
+    if (kernelless) return id;
     notified.add(id);
     send(id, action, params);
     return id;
   }
   return { request, notify, inFlight: () => pending.size, notifying: () => notified.size,
-           isLatest: (action, id) => latest[action] === id };
+           isLatest: (action, id) => latest[action] === id, kernelless };
+}
+
+// ---- without a kernel: a page exported by nbexplain.export_html -----------------------------------
+
+/** What a control that only the kernel can answer says in an exported page. */
+const NBX_NEEDS_KERNEL = "needs a running kernel";
+/** What an answer extrapolated from the tables (not the model's own output) is labelled with. */
+const NBX_APPROXIMATE = "approximate — no kernel";
+
+/** Whether the view runs without a kernel: its widget manager is nbexplain's offline one (an exported
+ *  page), which says so. Requests the view cannot answer from its tables then resolve at once with
+ *  status "no-kernel". */
+function nbxKernelless(model) {
+  const manager = model && model.widget_manager;
+  return Boolean(manager && manager.nbxKernelless);
+}
+
+/** Controls only a kernel can answer, in an exported page: disabled, and saying why (tooltip and name). */
+function nbxNeedsKernel(...controls) {
+  for (const control of controls) {
+    if (!control) continue;
+    control.disabled = true;
+    control.title = NBX_NEEDS_KERNEL;
+    control.dataset.needsKernel = "true";
+    const name = control.getAttribute("aria-label") || control.textContent || "";
+    if (!name.includes(NBX_NEEDS_KERNEL)) control.setAttribute("aria-label", `${name.trim()} (${NBX_NEEDS_KERNEL})`);
+  }
+}
+
+/** A visible line saying what the exported page answers from its tables and what needs a kernel. */
+function nbxOfflineNote(parent, text) {
+  return parent.appendChild(nbxEl("div", { class: "nbx-offline-note", role: "note" }, text));
+}
+
+/** Numbers from IEEE half-precision bits (a Uint16Array): answer tables keep exact-enough values in half the bytes. */
+function nbxHalfToFloat(bits) {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i], sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
+    out[i] = exp === 0 ? sign * frac * 2 ** -24 : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  }
+  return out;
 }
 
 // ---- what the view tells the user: status bar and error banner ------------------------------------
@@ -318,4 +366,120 @@ function nbxFormat(v) {
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
   return a !== 0 && (a < 1e-3 || a >= 1e4) ? v.toExponential(2) : v.toPrecision(3);
+}
+
+// ---- the quality panel: can we trust this explanation? (issue 17) ----------------------------------
+
+const NBX_QUALITY_COLOURS = ["#b2182b", "#2166ac", "#1b9e77", "#d95f02", "#7570b3", "#e7298a"];
+
+/**
+ * The quality panel of an explanation view, under `parent`: one button per check the kernel offers
+ * (`quality_checks`), then the report's lines (`quality_panel.lines`, text) and small line plots (rows of the
+ * binary `quality_curves` named by `quality_panel.plots`). A check runs in the kernel ("quality" {check}) with
+ * the view's progress; when the explanation on screen changes the kernel clears the panel, and an open panel
+ * asks again for the check last run. `status` (the view's status bar) gets its text back once a check is done.
+ */
+function nbxQualityPanel(model, parent, requester, { status = null } = {}) {
+  const box = parent.appendChild(nbxEl("details", { class: "nbx-quality" }));
+  box.appendChild(nbxEl("summary", {}, "quality: can we trust this explanation?"));
+  const checks = box.appendChild(nbxEl("div", { class: "nbx-quality-checks", role: "group", "aria-label": "quality checks" }));
+  const state = box.appendChild(nbxEl("div", { class: "nbx-quality-state", "aria-live": "polite" }));
+  const title = box.appendChild(nbxEl("div", { class: "nbx-quality-title" }));
+  const lines = box.appendChild(nbxEl("ul", { class: "nbx-quality-lines" }));
+  const plots = box.appendChild(nbxEl("div", { class: "nbx-quality-plots" }));
+  const panel = { node: box, last: null, asking: 0, answers: 0 };
+  const empty = () => !((model.get("quality_panel") || {}).lines);
+  const wanted = () => box.open && panel.last !== null && !requester.kernelless && panel.asking === 0 && empty();
+
+  function buttons() {
+    const offered = model.get("quality_checks") || [];
+    box.hidden = offered.length === 0;
+    checks.replaceChildren(...offered.map((c) => {
+      const b = nbxEl("button", { type: "button", class: "nbx-quality-check", "data-check": c.name, "aria-pressed": "false" }, c.label);
+      b.addEventListener("click", () => panel.ask(c.name));
+      if (requester.kernelless) nbxNeedsKernel(b);
+      return b;
+    }));
+    draw();
+  }
+
+  function draw() {
+    const p = model.get("quality_panel") || {};
+    title.textContent = p.title || "";
+    lines.replaceChildren(...(p.lines || []).map((text) => nbxEl("li", {}, text)));
+    const curves = nbxDecodeArray(model.get("quality_curves"));
+    plots.replaceChildren(...(curves ? (p.plots || []).map((spec) => nbxQualityPlot(spec, curves)) : []));
+    checks.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.check === p.check)));
+    box.dataset.check = p.check || "";
+  }
+
+  panel.ask = async (name) => {
+    panel.last = name;
+    box.open = true;
+    const before = status ? status.text() : "";
+    state.textContent = `checking ${name}…`;
+    panel.asking++;
+    const answer = await requester.request("quality", { check: name });
+    panel.asking--;
+    if (answer.stale) return;
+    panel.answers++;
+    if (status && status.text().startsWith("computing")) status.say(before);
+    state.textContent = answer.status === "ok" ? "" : answer.status === "error" ? "the check failed: see the error above"
+      : answer.status === "no-kernel" ? NBX_NEEDS_KERNEL : "";
+    draw();
+    if (answer.status === "superseded" && wanted()) panel.ask(panel.last);  // it gave way: ask again for what is shown
+  };
+  panel.draw = draw;
+
+  model.on("change:quality_checks", buttons);
+  model.on("change:quality_panel change:quality_curves", () => { draw(); if (wanted()) panel.ask(panel.last); });
+  box.addEventListener("toggle", () => {  // opening the panel runs the first check (or the last one run)
+    const first = (model.get("quality_checks") || [])[0];
+    if (box.open && empty() && panel.asking === 0 && !requester.kernelless && (panel.last || first)) {
+      panel.ask(panel.last || first.name);
+    }
+  });
+  buttons();
+  return panel;
+}
+
+/** One small plot of a quality panel: curves over a shared x (rows of `curves`), a legend in text. */
+function nbxQualityPlot(spec, curves) {
+  const [, n] = curves.shape;
+  const row = (r) => curves.data.subarray(r * n, (r + 1) * n);
+  const x = row(spec.x_row);
+  const ys = spec.rows.map(row);
+  const fig = nbxEl("figure", { class: "nbx-quality-plot" });
+  fig.appendChild(nbxEl("figcaption", {}, spec.title || ""));
+  const canvas = fig.appendChild(nbxEl("canvas", { width: "280", height: "150", role: "img",
+    "aria-label": `${spec.title}: ${(spec.labels || []).join(", ")}` }));
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (let i = 0; i < n; i++) if (Number.isFinite(x[i])) { x0 = Math.min(x0, x[i]); x1 = Math.max(x1, x[i]); }
+  for (const y of ys) for (let i = 0; i < n; i++) if (Number.isFinite(y[i])) { y0 = Math.min(y0, y[i]); y1 = Math.max(y1, y[i]); }
+  if (!(x1 > x0)) x1 = x0 + 1;
+  if (!(y1 > y0)) { y0 -= 0.5; y1 += 0.5; }
+  const ctx = canvas.getContext("2d");
+  const pad = { l: 34, r: 6, t: 6, b: 18 }, w = canvas.width - pad.l - pad.r, h = canvas.height - pad.t - pad.b;
+  const px = (v) => pad.l + ((v - x0) / (x1 - x0)) * w, py = (v) => pad.t + (1 - (v - y0) / (y1 - y0)) * h;
+  ctx.strokeStyle = nbxThemeColor(canvas, "--jp-border-color1", "#bbb");
+  ctx.strokeRect(pad.l, pad.t, w, h);
+  ctx.fillStyle = nbxThemeColor(canvas, "--jp-ui-font-color2", "#555");
+  ctx.font = "10px sans-serif";
+  ctx.fillText(nbxFormat(y1), 2, pad.t + 8); ctx.fillText(nbxFormat(y0), 2, pad.t + h);
+  ctx.fillText(nbxFormat(x0), pad.l, canvas.height - 4); ctx.fillText(nbxFormat(x1), pad.l + w - 24, canvas.height - 4);
+  ys.forEach((y, k) => {
+    ctx.strokeStyle = NBX_QUALITY_COLOURS[k % NBX_QUALITY_COLOURS.length];
+    ctx.lineWidth = 1.5;
+    const idx = [];
+    for (let i = 0; i < n; i++) if (Number.isFinite(x[i]) && Number.isFinite(y[i])) idx.push(i);
+    nbxStrokeLine(ctx, idx.length, (i) => px(x[idx[i]]), (i) => py(y[idx[i]]));
+  });
+  const legend = fig.appendChild(nbxEl("div", { class: "nbx-quality-legend" }));
+  (spec.labels || []).forEach((label, k) => {
+    const item = legend.appendChild(nbxEl("span", { class: "nbx-quality-key" }));
+    item.appendChild(nbxEl("span", { class: "nbx-quality-swatch", style: { background: NBX_QUALITY_COLOURS[k % NBX_QUALITY_COLOURS.length] } }));
+    item.appendChild(document.createTextNode(label));
+  });
+  if (spec.x_label) fig.appendChild(nbxEl("div", { class: "nbx-quality-axis" }, `x: ${spec.x_label}${spec.y_label ? ` · y: ${spec.y_label}` : ""}`));
+  return fig;
 }

@@ -9,10 +9,17 @@
 // The sliders move first (optimistically) and the kernel follows; when the kernel cannot predict a point
 // (status "error") the view goes back to the kernel's point and shows the error.
 //
+// Answer tables (`answer_tables`, built with precompute=True or in an export): the prediction along every
+// slider through the original row, the shown point and each counterfactual (1-D slices). A point that differs
+// from one of those bases in at most one feature is answered from them (exactly: the model's own numbers);
+// without a kernel (an exported page) a point further away is extrapolated from the slices and labelled
+// approximate, and the search and the explanation say they need a running kernel.
+//
 // Where things are: buildDom (toolbar and panels), buildRows (one row per feature), drawHistogram and paintRow
-// (a row), renderPrediction, renderCounterfactuals, renderExplanation (the side panel), schedulePredict /
-// sendPredict / showKernelPoint / scheduleExplain / sendExplain / find / step (asking and applying answers),
-// listenToUser and followKernel (events), render.
+// (a row), renderPrediction, renderCounterfactuals, renderExplanation (the side panel), decodeSlices /
+// tableAnswer (answers from the tables), schedulePredict / sendPredict / showKernelPoint / scheduleExplain /
+// sendExplain / find / step (asking and applying answers), listenToUser, followKernel and markKernelOnly
+// (events and the exported page), render.
 
 const NBX_CF_THROTTLE_MS = 60;
 const NBX_CF_EXPLAIN_DELAY_MS = 200;
@@ -48,7 +55,7 @@ function buildDom(model, el) {
   const resetButton = toolbar.appendChild(nbxEl("button", { type: "button", class: "nbx-cf-reset" }, "Reset"));
   const explainerLabel = toolbar.appendChild(nbxEl("label", {}, "explanation "));
   const explainerSelect = explainerLabel.appendChild(nbxEl("select", { class: "nbx-cf-explainer", "aria-label": "local explanation" }));
-  nbxSetOptions(explainerSelect, [["shapley", "Shapley values"], ["lime", "LIME"], ["none", "off"]]);
+  nbxSetOptions(explainerSelect, [["shapley", "Shapley values"], ["lime", "LIME"], ["anchor", "Anchor"], ["none", "off"]]);
 
   const status = nbxStatusBar(root, { label: "search progress" });
   nbxErrorBanner(model, root);
@@ -129,6 +136,8 @@ function buildRows(view) {
     const attrs = f.categorical
       ? { min: "0", max: String(f.categories.length - 1), step: "1" }
       : { min: String(f.lower), max: String(f.upper), step: f.immutable ? "any" : String(f.step) };
+    const coarse = view.requester && view.requester.kernelless && view.tables ? view.tables.steps[j] : 0;
+    if (coarse > 0 && !f.categorical && !f.immutable) attrs.step = String(coarse);  // the grid the tables hold
     const slider = track.appendChild(nbxEl("input", { type: "range", id, class: "nbx-cf-slider", ...attrs, "aria-label": f.name }));
     if (f.immutable || f.upper === f.lower) slider.disabled = true;
     const readout = row.appendChild(nbxEl("span", { class: "nbx-cf-readout" }));
@@ -220,11 +229,13 @@ function setSliders(view) {
 // ---- the side panel -------------------------------------------------------------------------------
 
 /** The prediction: one meter per class (probabilities) or the predicted value (regression). */
-function renderPrediction(view, pred) {
+function renderPrediction(view, pred, approximate = null) {
   const { model, dom } = view;
   const box = dom.predictionBox;
   box.replaceChildren();
+  box.dataset.approximate = String(Boolean(approximate));
   if (!pred) return;
+  if (approximate) box.appendChild(nbxEl("div", { class: "nbx-approximate nbx-cf-approximate" }, approximate));
   const names = model.get("class_names") || [];
   const target = model.get("target");
   if (model.get("kind") !== "probability") {
@@ -259,9 +270,10 @@ function announce({ state, dom }, text, reached) {
 }
 
 /** The step buttons and the selected counterfactual's summary; its changed features marked in the table. */
-function renderCounterfactuals({ model, state, dom }) {
+function renderCounterfactuals(view) {
+  const { model, state, dom } = view;
   const info = model.get("counterfactual_info") || [];
-  const sel = model.get("selected");
+  const sel = selectedOf(view);
   const n = info.length;
   dom.stepGroup.hidden = n === 0;
   dom.prevButton.disabled = n < 2;
@@ -287,6 +299,7 @@ function renderExplanation({ model, state, dom }) {
     state.rows.forEach((r) => { r.bar.style.width = "0"; r.contribText.textContent = ""; });
     return;
   }
+  if (info.method === "anchor") { renderAnchor({ state, dom }, info); return; }
   const what = info.output === "probability" ? `P(${info.target_name})` : "prediction";
   dom.explainHeading.textContent = `${info.label} of ${what}`;
   dom.explainInfo.textContent = `base ${nbxFormat(info.base)} → ${nbxFormat(info.prediction)}` +
@@ -301,6 +314,23 @@ function renderExplanation({ model, state, dom }) {
     r.bar.classList.toggle("nbx-negative", v < 0);
     r.contribText.textContent = Math.abs(v) <= 1e-9 * top ? "0" : (v >= 0 ? "+" : "−") + nbxFormat(Math.abs(v));
     r.row.dataset.contribution = String(v);
+    r.row.classList.remove("nbx-cf-in-anchor");
+  });
+}
+
+/** An anchor (issue 15): the rule that keeps the prediction, its precision and coverage; each anchored
+ *  feature's row shows its term (text), the others none. */
+function renderAnchor({ state, dom }, info) {
+  const terms = info.terms || {};
+  dom.explainHeading.textContent = `anchor: keeps ${info.target_name}`;
+  dom.explainInfo.textContent = `IF ${info.rule || "(anything)"} · precision ${nbxFormat(info.precision)} · coverage ${nbxFormat(info.coverage)}`;
+  state.rows.forEach((r, j) => {
+    const term = terms[String(j)];
+    r.bar.style.width = "0";
+    r.bar.classList.remove("nbx-negative");
+    r.contribText.textContent = term || "";
+    r.row.classList.toggle("nbx-cf-in-anchor", Boolean(term));
+    r.row.dataset.contribution = term ? "anchor" : "0";
   });
 }
 
@@ -326,6 +356,7 @@ async function sendPredict(view, selected) {
   if (selected !== undefined) params.selected = selected;
   const answer = await view.requester.request("predict", params);
   if (answer.stale) return;
+  if (answer.source === "table" && !view.requester.kernelless) view.requester.notify("predict", params);  // the kernel follows
   if (answer.status === "error") {
     if (state.timer === null) showKernelPoint(view);  // else a newer point is about to be asked for
     state.lastAnnounced = null;
@@ -336,8 +367,9 @@ async function sendPredict(view, selected) {
   if (answer.status !== "ok") return;
   const v = nbxDecodeArray(answer.data.value);  // the kernel's projection (integers rounded, ranges clipped)
   if (!state.dragging && state.timer === null && v) { state.current = Float64Array.from(v.data); setSliders(view); }
+  if (answer.source === "table" && answer.data.selected !== undefined) state.selected = answer.data.selected;
   const p = nbxDecodeArray(answer.data.prediction);
-  renderPrediction(view, p ? p.data : null);
+  renderPrediction(view, p ? p.data : null, answer.data.approximate || null);
   renderCounterfactuals(view);
   dom.root.dataset.state = "predicted";
   scheduleExplain(view);
@@ -371,6 +403,7 @@ async function sendExplain(view, explainer) {
   const answer = await view.requester.request("explain", params);
   if (answer.stale) return;
   dom.explainHeading.classList.remove("nbx-updating");
+  if (answer.status === "no-kernel") { explainedElsewhere(view); return; }
   if (answer.status === "ok" || answer.status === "error") renderExplanation(view);  // on error: the kernel's explainer again
 }
 
@@ -383,6 +416,7 @@ async function find(view) {
   const answer = await view.requester.request("find", { n: Number(dom.countSelect.value), sparse: dom.sparseButton.getAttribute("aria-pressed") === "true" });
   if (answer.stale) return;
   dom.findButton.disabled = false;
+  if (answer.status === "no-kernel") { dom.status.done(`finding counterfactuals ${NBX_NEEDS_KERNEL}`); return; }
   if (answer.status !== "ok") { dom.status.done("the search failed: see the error above"); return; }
   dom.status.done();
   state.current = decodedTrait(model, "value");
@@ -405,7 +439,8 @@ function step(view, delta) {
   const info = model.get("counterfactual_info") || [];
   if (!cfs || info.length === 0) return;
   const n = info.length, F = state.current.length;
-  const sel = ((model.get("selected") < 0 ? (delta > 0 ? -1 : 0) : model.get("selected")) + delta + n) % n;
+  const now = selectedOf(view);
+  const sel = ((now < 0 ? (delta > 0 ? -1 : 0) : now) + delta + n) % n;
   state.current = Float64Array.from(cfs.data.subarray(sel * F, (sel + 1) * F));
   setSliders(view);
   cancelScheduledPredict(view);
@@ -438,12 +473,123 @@ function followKernel(view) {
   const idle = () => requester.inFlight() === 0 && !state.dragging && state.timer === null;
   model.on("change:value", () => { if (idle()) { state.current = decodedTrait(model, "value"); setSliders(view); } });
   model.on("change:prediction", () => { if (idle()) renderPrediction(view, decodedTrait(model, "prediction")); });
-  model.on("change:counterfactual_info change:selected", () => { if (idle()) renderCounterfactuals(view); });
+  model.on("change:counterfactual_info change:selected", () => { if (idle()) { state.selected = null; renderCounterfactuals(view); } });
+  model.on("change:answer_tables", () => { view.tables = decodeSlices(model); });
   model.on("change:explanation change:explanation_values change:explainer", () => { if (idle()) renderExplanation(view); });
   model.on("change:features change:histograms change:original", () => {
     state.original = decodedTrait(model, "original") || state.original;
     buildRows(view); setSliders(view);
   });
+}
+
+// ---- answers from the tables ------------------------------------------------------------------------
+
+/** The counterfactual shown: the one a table answer moved to, else the kernel's `selected`. */
+function selectedOf({ model, state }) {
+  return state.selected !== null && state.selected !== undefined ? state.selected : model.get("selected");
+}
+
+/** The answer tables decoded once: bases (B×F), their predictions (B×K), each feature's grid slice. */
+function decodeSlices(model) {
+  const t = model.get("answer_tables");
+  if (!t || !t.bases) return null;
+  const bases = nbxDecodeArray(t.bases), basePred = nbxDecodeArray(t.base_predictions);
+  const [B, F] = bases.shape, K = basePred.shape[1];
+  return { B, F, K, bases: bases.data, basePred: basePred.data, grid: nbxDecodeArray(t.grid).data,
+           offsets: nbxDecodeArray(t.offsets).data, steps: nbxDecodeArray(t.steps).data,
+           predictions: nbxDecodeArray(t.predictions).data, P: nbxDecodeArray(t.offsets).data[F] };
+}
+
+const nbxCfSame = (a, b) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+
+/** Where value v of feature j sits in its slice (an index into the predictions), or -1 when off the grid. */
+function sliceIndex(t, j, v) {
+  const start = t.offsets[j], end = t.offsets[j + 1];
+  if (end <= start) return -1;
+  const g0 = t.grid[start], step = end - start > 1 ? t.grid[start + 1] - g0 : 1;
+  let k = Math.round((v - g0) / step);  // a categorical grid is not evenly spaced: search near the guess
+  k = Math.max(0, Math.min(end - start - 1, k));
+  for (const c of [k, ...Array.from({ length: end - start }, (_, i) => i)]) if (nbxCfSame(t.grid[start + c], v)) return start + c;
+  return -1;
+}
+
+/** Prediction of base b with its feature j moved to slice entry `index` (index −1: the base itself). */
+function slicePrediction(t, b, index) {
+  return index < 0 ? t.basePred.subarray(b * t.K, (b + 1) * t.K)
+    : t.predictions.subarray((b * t.P + index) * t.K, (b * t.P + index + 1) * t.K);
+}
+
+/** The kernel-free answer to "predict" at point v: exact when v is a base with at most one feature moved
+ *  along its slider; without a kernel, an extrapolation from the nearest base otherwise (the one-feature
+ *  changes added on the log scale, labelled approximate); undefined when the kernel should answer. */
+function tableAnswer(view, action, params) {
+  const t = view.tables;
+  if (action !== "predict" || !t || !params.value) return undefined;
+  const v = nbxDecodeArray(params.value).data;
+  if (v.length !== t.F) return undefined;
+  let nearest = null;
+  for (let b = 0; b < t.B; b++) {
+    const moved = [];
+    for (let j = 0; j < t.F; j++) if (!nbxCfSame(v[j], t.bases[b * t.F + j])) moved.push(j);
+    if (moved.length <= 1) {
+      const index = moved.length ? sliceIndex(t, moved[0], v[moved[0]]) : -1;
+      if (moved.length && index < 0) continue;
+      return tableResult(view, v, slicePrediction(t, b, index), params, null);
+    }
+    if (!nearest || moved.length < nearest.moved.length) nearest = { b, moved };
+  }
+  if (!view.requester.kernelless || !nearest) return undefined;  // a kernel is there: the model answers exactly
+  const { b, moved } = nearest;
+  const base = slicePrediction(t, b, -1);
+  const indices = moved.map((j) => sliceIndex(t, j, v[j]));
+  if (indices.some((i) => i < 0)) return undefined;
+  const regression = view.model.get("kind") !== "probability";
+  const out = new Float64Array(t.K);
+  if (regression) {
+    for (let k = 0; k < t.K; k++) out[k] = base[k] + indices.reduce((s, i) => s + slicePrediction(t, b, i)[k] - base[k], 0);
+  } else {
+    const log = (p) => Math.log(Math.max(p, 1e-12));
+    let total = 0;
+    for (let k = 0; k < t.K; k++) {
+      out[k] = Math.exp(log(base[k]) + indices.reduce((s, i) => s + log(slicePrediction(t, b, i)[k]) - log(base[k]), 0));
+      total += out[k];
+    }
+    for (let k = 0; k < t.K; k++) out[k] /= total;
+  }
+  const names = (view.model.get("features") || []).map((f) => f.name);
+  const from = b === 0 ? "the original row" : "a point the tables hold";
+  return tableResult(view, v, out, params,
+    `${NBX_APPROXIMATE}: ${moved.length} features moved from ${from} (${moved.map((j) => names[j]).join(", ")}); ` +
+    "their one-feature effects are added up — the model was not asked");
+}
+
+function tableResult(view, v, prediction, params, approximate) {
+  const data = { value: nbxEncodeArray(Float64Array.from(v), [v.length]),
+                 prediction: nbxEncodeArray(Float64Array.from(prediction), [prediction.length]), approximate };
+  if (params.selected !== undefined) data.selected = params.selected;
+  return data;
+}
+
+/** In an exported page the explanation stays the one of the exported point; say so when the point moved. */
+function explainedElsewhere({ dom }) {
+  dom.explainInfo.dataset.needsKernel = "true";
+  if (!dom.explainInfo.textContent.includes(NBX_NEEDS_KERNEL)) {
+    dom.explainInfo.textContent += ` · explanation of the exported point: updating it ${NBX_NEEDS_KERNEL}`;
+  }
+}
+
+/** An exported page: what the tables answer stays live; the search and the explanation say they need a kernel. */
+function markKernelOnly(view) {
+  const { dom } = view;
+  nbxNeedsKernel(dom.findButton, dom.countSelect, dom.sparseButton, dom.explainerSelect);
+  const note = nbxOfflineNote(dom.root,
+    view.tables
+      ? "Exported page: moving one slider from the original row, the shown point or a counterfactual shows the " +
+        "model's own prediction (from tables); moving more is approximate. Finding counterfactuals and the " +
+        `explanation: each ${NBX_NEEDS_KERNEL}.`
+      : `Exported page without answer tables: the sliders ${NBX_NEEDS_KERNEL}.`);
+  dom.root.insertBefore(note, dom.status.node);
+  if (!view.tables) for (const r of view.state.rows) nbxNeedsKernel(r.slider);
 }
 
 function render({ model, el }) {
@@ -456,10 +602,12 @@ function render({ model, el }) {
     dragging: false,       // a slider is held: the kernel's echoes must not move it
     timer: null, lastSent: 0, explainTimer: null,
     lastAnnounced: null, onPointerUp: null,
+    selected: null,        // the counterfactual a table answer moved to (the kernel's `selected` otherwise)
   };
-  const view = { model, dom, state, requester: null };
+  const view = { model, dom, state, requester: null, tables: decodeSlices(model) };
   view.requester = nbxRequester(model, {
-    onProgress: (fraction, action, elapsed) => { if (action === "find") dom.status.progress(fraction, elapsed); },
+    answer: (action, params) => tableAnswer(view, action, params),
+    onProgress: (fraction, action, elapsed) => { if (action === "find" || action === "quality") dom.status.progress(fraction, elapsed); },
     onBusy: () => updateBusy(view),
   });
   dom.root.dataset.busy = "false";
@@ -470,6 +618,8 @@ function render({ model, el }) {
   renderPrediction(view, decodedTrait(model, "prediction"));
   renderCounterfactuals(view);
   renderExplanation(view);
+  view.quality = nbxQualityPanel(model, dom.explainInfo.parentNode, view.requester, { status: dom.status });  // issue 17
+  if (view.requester.kernelless) markKernelOnly(view);
   dom.root.dataset.state = "ready";
   return () => {
     window.removeEventListener("pointerup", state.onPointerUp);

@@ -7,6 +7,11 @@
 // stale responses ignored, progress shown). User text (feature and class names) only goes through
 // textContent.
 //
+// Answer tables (`answer_tables`, built with precompute=True or in an export): every feature's ICE table and
+// ALE for the shown class. A feature chosen in the picker is then drawn from them (`view.local` overrides the
+// traits until the kernel, told with a notification, has caught up); in an exported page without a kernel,
+// pairs, another class and the surrogate say they need a running kernel.
+//
 // Where things are: pure helpers first (nbxFxGradient, ticks, nbxFxRange, nbxFxCurves, nbxFxFrame), then
 // buildDom (the page), refreshControls / refreshPicker / refreshSurrogate (controls from the traits),
 // drawPlot with drawIce, drawAle and drawSurface (the canvas), highlight / hoverPlot / plotKey (hover and
@@ -152,9 +157,9 @@ function buildDom(model, el) {
 }
 
 /** Every trait the plot needs, arrays decoded once per draw. */
-function decodeTraits(model) {
+function decodeTraits(model, local = null) {
   const d = (name) => nbxDecodeArray(model.get(name));
-  return {
+  const traits = {
     names: model.get("feature_names") || [],
     categorical: model.get("categorical") || [],
     feature: model.get("feature"),
@@ -165,6 +170,54 @@ function decodeTraits(model) {
     pair: model.get("pair"), pairKind: model.get("pair_kind"), surfaceFeatures: model.get("surface_features") || [],
     outputLabel: model.get("output_label") || "prediction",
   };
+  return local ? { ...traits, ...local.data } : traits;
+}
+
+// ---- answers from the tables ------------------------------------------------------------------------------
+
+/** The table entry of feature j for the class shown, or null. */
+function tableEntry(model, j) {
+  const t = model.get("answer_tables");
+  if (!t || !t.features || t.target !== model.get("target") || !t.features[j]) return null;
+  return t.features[j];
+}
+
+/** The kernel-free answer to "feature": that feature's curves from the tables (undefined: ask the kernel). */
+function tableAnswer(view, action, params) {
+  if (action !== "feature") return undefined;
+  const j = Number(params.feature);
+  const entry = tableEntry(view.model, j);
+  if (!entry) return undefined;
+  const t = view.model.get("answer_tables");
+  const d = (v) => nbxDecodeArray(v);
+  return { feature: j, anchorIndex: entry.anchor_index, data: {
+    feature: j, grid: d(entry.grid), table: d(entry.ice_table), rowX: d(entry.row_x), rug: d(entry.rug),
+    aleX: d(entry.ale_x), aleY: d(entry.ale_y), rowIds: d(t.row_ids), rowValues: d(t.row_values),
+    outputLabel: entry.output_label || "prediction", pair: -1 } };
+}
+
+/** Show a table answer: its curves override the traits until the kernel shows the same feature. */
+function showTableAnswer(view, answer, action, params) {
+  const { model } = view;
+  view.local = answer;
+  if (!view.requester.kernelless) { view.requester.notify(action, params); return; }  // the kernel follows
+  const categorical = (model.get("categorical") || [])[answer.feature];  // what the kernel would do, here
+  if (model.get("kind") === "derivative" && categorical) model.set("kind", "ice");
+  model.set("anchor_index", answer.anchorIndex);
+  if (model.get("pair") >= 0) model.set("pair", -1);
+  model.save_changes();
+}
+
+/** The feature on screen: a table answer's, else the kernel's. */
+const shownFeature = (view) => (view.local ? view.local.data.feature : view.model.get("feature"));
+
+/** An exported page: the controls only a kernel can answer say so (again after each redraw). */
+function markKernelOnly(view) {
+  const { dom } = view;
+  nbxNeedsKernel(dom.targetSelect, dom.pairSelect, dom.pairButtons.pdp, dom.pairButtons.ale, dom.surKind, dom.surSize, dom.surFit);
+  if (!view.model.get("answer_tables")) {
+    for (const b of dom.pickerList.querySelectorAll("button.nbx-feature[aria-pressed='false']")) nbxNeedsKernel(b);
+  }
 }
 
 const featureName = ({ data }, j) => data.names[j] !== undefined ? data.names[j] : `x${j}`;
@@ -206,6 +259,7 @@ function refreshControls(view) {
 
   refreshPicker(view);
   refreshSurrogate(view);
+  if (view.requester && view.requester.kernelless) markKernelOnly(view);
 }
 
 /** The features as buttons, ranked by permutation importance (bar and ± spread) when the kernel sent it. */
@@ -328,7 +382,7 @@ function xAxisFor({ data }, values) {
 /** The whole plot for the traits: 2-D surface, ALE or ICE-family curves; keeps a copy for hover redraws. */
 function drawPlot(view) {
   const { dom, plot } = view;
-  view.data = decodeTraits(view.model);
+  view.data = decodeTraits(view.model, view.local);
   refreshControls(view);
   const { ctx, w, h } = setupCanvas(view);
   ctx.fillStyle = nbxThemeColor(dom.root, "--jp-layout-color0", "#ffffff");
@@ -587,7 +641,9 @@ function plotKey(view, event) {
 async function ask(view, action, params) {
   const answer = await view.requester.request(action, params);
   if (answer.stale) return;  // a newer request of this action is on its way: never draw an older result
-  view.dom.status.done(answer.status === "error" ? "failed: see the error above" : "");
+  if (answer.source === "table") showTableAnswer(view, answer.data, action, params);
+  view.dom.status.done(answer.status === "error" ? "failed: see the error above"
+    : answer.status === "no-kernel" ? `that ${NBX_NEEDS_KERNEL}` : "");
   scheduleDraw(view, true);  // on error too: the controls go back to the kernel's state
 }
 
@@ -605,7 +661,7 @@ function listenToUser(view) {
     const b = event.target.closest("button.nbx-feature");
     if (!b || b.disabled || !model.get("interactive")) return;
     const j = Number(b.dataset.feature);
-    if (j === model.get("feature") && model.get("pair") < 0) return;
+    if (j === shownFeature(view) && model.get("pair") < 0) return;
     for (const other of dom.pickerList.children) other.setAttribute("aria-pressed", String(other === b));
     ask(view, "feature", { feature: j });
   });
@@ -621,10 +677,10 @@ function listenToUser(view) {
   dom.pairSelect.addEventListener("change", () => {
     const k = Number(dom.pairSelect.value);
     if (k < 0) { model.set("pair", -1); model.save_changes(); scheduleDraw(view, true); return; }
-    ask(view, "pair", { feature: model.get("feature"), pair: k, kind: model.get("pair_kind") });
+    ask(view, "pair", { feature: shownFeature(view), pair: k, kind: model.get("pair_kind") });
   });
   for (const k of ["pdp", "ale"]) {
-    dom.pairButtons[k].addEventListener("click", () => ask(view, "pair", { feature: model.get("feature"), pair: model.get("pair"), kind: k }));
+    dom.pairButtons[k].addEventListener("click", () => ask(view, "pair", { feature: shownFeature(view), pair: model.get("pair"), kind: k }));
   }
   dom.targetSelect.addEventListener("change", () => ask(view, "target", { target: Number(dom.targetSelect.value) }));
   dom.surKind.addEventListener("change", () => surrogateSize(dom, dom.surKind.value, model.get("surrogate") || {}));
@@ -646,14 +702,25 @@ const NBX_FX_REDRAW = ["feature_names", "categorical", "importance", "importance
 
 function render({ model, el }) {
   const dom = buildDom(model, el);
-  const view = { model, dom, data: null, requester: null,
+  const view = { model, dom, data: null, requester: null, local: null,
                  plot: { background: null, frame: null, hovered: -1, lastHighlight: -1, pendingFrame: null } };
   view.requester = nbxRequester(model, {
+    answer: (action, params) => tableAnswer(view, action, params),
     onProgress: (fraction, _action, elapsed) => dom.status.progress(fraction, elapsed),
     onBusy: (busy) => { if (busy) dom.status.busy(); else dom.status.done(); },
   });
   listenToUser(view);
+  // the kernel caught up with a table answer (or moved on): its traits are what is shown again
+  model.on("change:feature change:ice_table change:target", () => { if (view.local && model.get("feature") === view.local.feature) view.local = null; });
+  model.on("change:target", () => { view.local = null; });
   model.on(NBX_FX_REDRAW.map((name) => `change:${name}`).join(" "), () => scheduleDraw(view));
+  if (view.requester.kernelless) {
+    const t = model.get("answer_tables");
+    dom.root.insertBefore(nbxOfflineNote(dom.root, t
+      ? "Exported page: every feature's PDP, ICE, c-ICE, d-ICE and ALE answer from tables; pairs, another class " +
+        `and the surrogate: each ${NBX_NEEDS_KERNEL}.`
+      : `Exported page without answer tables: other features, pairs, another class and the surrogate: each ${NBX_NEEDS_KERNEL}.`), dom.status.node);
+  }
   drawPlot(view);
   return () => { if (view.plot.pendingFrame !== null) cancelAnimationFrame(view.plot.pendingFrame); dom.root.remove(); };
 }

@@ -6,7 +6,14 @@
 // it shows. Explanations, re-segmentation and the target class are kernel requests whose results arrive as
 // traits. Class names are user text: set with textContent only.
 //
-// Where things are: buildDom (the page), tableAnswer (the local answerer), loadSegmentation and buildDots
+// Beyond 12 superpixels there is no 2**M table: the kernel sends the one-toggle neighbourhood of the shown
+// mask after each toggle (a "neighbours" message, computed in the background), and an export or precompute=True
+// holds it in `answer_tables` with Shapley values; a toggle from that mask is then answered here at once (the
+// kernel confirms it after), and in an exported page any other mask is extrapolated with the Shapley values
+// and labelled approximate.
+//
+// Where things are: buildDom (the page), tableAnswer (the local answerer), decodeNeighbourhood /
+// neighbourAnswer / approximateAnswer (answers beyond the 2**M table), loadSegmentation and buildDots
 // (superpixels and their keyboard dots), drawImage (the canvas), drawBars (probabilities), drawInfo,
 // drawLegend and drawCurves (the explanation panel), drawControls (menus), predict / kernelAction /
 // keepTop (asking and applying answers), listenToUser and followKernel (events), render.
@@ -50,6 +57,7 @@ function buildDom(model, el) {
   side.appendChild(nbxEl("div", { class: "nbx-sp-heading" }, "prediction"));
   const barsBox = side.appendChild(nbxEl("div", { class: "nbx-sp-bars", "aria-busy": "false" }));
   const topLine = side.appendChild(nbxEl("div", { class: "nbx-sp-top" }));
+  const approximate = side.appendChild(nbxEl("div", { class: "nbx-approximate nbx-sp-approximate", hidden: "" }));
   // until an explanation exists the panel below says what will appear there (no empty canvases)
   const hint = side.appendChild(nbxEl("div", { class: "nbx-sp-hint" },
     "LIME, Shapley values or Anchor colour the superpixels by how much they matter; " +
@@ -71,7 +79,7 @@ function buildDom(model, el) {
   const keepValue = keepRow.appendChild(nbxEl("output", { class: "nbx-keep-value" }, "0"));
   nbxKeepKeys(root);
   return { root, status, segSelect, paramLabel, paramName, paramInput, paramValue, fillSelect, targetSelect,
-           resetButton, invertButton, explainButtons, overlayButton, figure, canvas, dots, barsBox, topLine, hint,
+           resetButton, invertButton, explainButtons, overlayButton, figure, canvas, dots, barsBox, topLine, approximate, hint,
            infoBox, infoTitle, infoQuality, scale, scaleBar, scaleText, curvesBox, curveCanvas, curveText,
            modeSelect, keepSlider, keepValue };
 }
@@ -86,11 +94,14 @@ function kernelMask(model) {
 
 /** The local answerer: "predict" from the 2**M table when the kernel sent one (row = bitmask of the shown
  *  superpixels); undefined sends the request to the kernel. */
-function tableAnswer({ model, state }, action, params) {
+function tableAnswer(view, action, params) {
+  const { model, state } = view;
   if (action !== "predict") return undefined;
   const table = nbxDecodeArray(model.get("table"));
   const m = state.seg.m;
-  if (!table || m > 30 || table.shape[0] !== 2 ** m) return undefined;
+  if (!table || m > 30 || table.shape[0] !== 2 ** m) {
+    return neighbourAnswer(view, params.active) ?? (view.requester.kernelless ? approximateAnswer(view, params.active) : undefined);
+  }
   let row = 0;
   for (let i = 0; i < m; i++) if (params.active[i]) row += 2 ** i;
   const t = table.shape[1];
@@ -99,6 +110,65 @@ function tableAnswer({ model, state }, action, params) {
   const names = model.get("table_names") || {};
   const index = tops[row];
   return { bars: table.data.slice(row * t, (row + 1) * t), top: { index, name: names[String(index)] ?? `class ${index}`, probability: topsP[row] } };
+}
+
+/** A neighbourhood (from `answer_tables` or a "neighbours" message) decoded: the base mask, its bars, and each
+ *  one-toggle neighbour's bars and top class; null unless it is for the classes shown now. */
+function decodeNeighbourhood(model, tables) {
+  if (!tables || !tables.base) return null;
+  const classes = (model.get("classes") || []).map((c) => c.index);
+  if (String(tables.classes) !== String(classes)) return null;
+  const d = (v) => (v ? nbxDecodeArray(v).data : null);
+  const base = Uint8Array.from(d(tables.base));
+  return { base, key: maskString(base), T: classes.length, bars: d(tables.bars), top: tables.top_index, topP: tables.top_p,
+           neighbours: d(tables.neighbours), neighbourTop: d(tables.neighbour_top), neighbourTopP: d(tables.neighbour_top_p),
+           names: tables.names || {}, shapley: d(tables.shapley), shapleyLabel: tables.shapley_label || "" };
+}
+
+/** Keep the newest neighbourhood; the page says for which mask (tests and latency measurements read it). */
+function setNeighbourhood({ model, state, dom }, tables) {
+  const n = decodeNeighbourhood(model, tables);
+  if (!n) return;
+  state.neighbourhood = n;
+  dom.root.dataset.neighbourhoodFor = n.key;
+}
+
+/** Which superpixels differ between `active` and the neighbourhood's base mask. */
+function toggledFrom(n, active) {
+  const out = [];
+  for (let i = 0; i < n.base.length; i++) if ((active[i] ? 1 : 0) !== n.base[i]) out.push(i);
+  return out;
+}
+
+/** The exact answer for the base mask or one of its one-toggle neighbours; undefined otherwise. */
+function neighbourAnswer({ state }, active) {
+  const n = state.neighbourhood;
+  if (!n || active.length !== n.base.length) return undefined;
+  const moved = toggledFrom(n, active);
+  const name = (index) => n.names[String(index)] ?? `class ${index}`;
+  if (moved.length === 0) return { bars: n.bars, top: { index: n.top, name: name(n.top), probability: n.topP } };
+  if (moved.length !== 1) return undefined;
+  const i = moved[0], index = n.neighbourTop[i];
+  return { bars: n.neighbours.slice(i * n.T, (i + 1) * n.T), top: { index, name: name(index), probability: n.neighbourTopP[i] } };
+}
+
+/** Without a kernel, any other mask: the nearest exact mask (the base or a neighbour) plus the Shapley values
+ *  of the superpixels toggled from it (shown minus hidden), labelled approximate. */
+function approximateAnswer({ model, state }, active) {
+  const n = state.neighbourhood;
+  if (!n || !n.shapley || active.length !== n.base.length) return undefined;
+  const moved = toggledFrom(n, active);
+  const first = moved[0];
+  const bars = Float32Array.from(n.neighbours.subarray(first * n.T, (first + 1) * n.T));
+  for (const i of moved.slice(1)) {
+    for (let k = 0; k < n.T; k++) bars[k] += (active[i] ? 1 : -1) * n.shapley[k * n.base.length + i];
+  }
+  for (let k = 0; k < n.T; k++) bars[k] = Math.min(1, Math.max(0, bars[k]));
+  let best = 0;
+  for (let k = 1; k < n.T; k++) if (bars[k] > bars[best]) best = k;
+  const c = (model.get("classes") || [])[best] || {};
+  return { bars, top: { index: c.index, name: `${c.name} (of the shown classes)`, probability: bars[best] },
+           approximate: `${NBX_APPROXIMATE}: ${moved.length} superpixels from the nearest mask the page knows; ${n.shapleyLabel}` };
 }
 
 // ---- the segmentation and its keyboard dots -------------------------------------------------------------
@@ -318,7 +388,7 @@ function drawCurves({ model, dom }) {
 function paramText(v) { return Number.isInteger(v) ? String(v) : nbxFormat(v); }
 
 /** Segmentation, fill and class menus as the traits say; every control off when not interactive. */
-function drawControls({ model, dom }) {
+function drawControls({ model, dom, requester }) {
   const options = model.get("seg_options") || [];
   nbxSetOptions(dom.segSelect, options.map((o) => [o.name, o.label]), model.get("seg_method"));
   const spec = options.find((o) => o.name === model.get("seg_method"));
@@ -335,6 +405,9 @@ function drawControls({ model, dom }) {
   const disabled = !model.get("interactive");
   for (const control of [dom.segSelect, dom.paramInput, dom.fillSelect, dom.targetSelect, dom.resetButton, dom.invertButton,
     ...Object.values(dom.explainButtons), dom.keepSlider, dom.modeSelect]) control.disabled = disabled;
+  if (requester && requester.kernelless) {  // an exported page: what only the kernel computes says so
+    nbxNeedsKernel(dom.segSelect, dom.paramInput, dom.fillSelect, dom.targetSelect, ...Object.values(dom.explainButtons));
+  }
 }
 
 /** The bars are settled: they describe the mask on screen (tests and latency measurements read this). */
@@ -352,6 +425,7 @@ function showKernelPrediction(view) {
   drawImage(view);
   const bars = nbxDecodeArray(model.get("bars"));
   drawBars(view, bars ? bars.data : null, model.get("top"));
+  view.dom.approximate.hidden = true;
   markSettled(view);
 }
 
@@ -379,11 +453,16 @@ async function predict(view) {
     const bars = data.bars instanceof Float32Array ? data.bars : nbxDecodeArray(data.bars).data;
     state.predictions++;
     drawBars(view, bars, data.top);
+    dom.approximate.textContent = data.approximate || "";
+    dom.approximate.hidden = !data.approximate;
     markSettled(view);
     dom.root.dispatchEvent(new CustomEvent("nbx-bars-drawn", { detail: { mask: maskString(asked), source: answer.source } }));
   } else if (answer.status === "error") {
     showKernelPrediction(view);  // back to the state the kernel's probabilities describe
     dom.status.say("the model failed: see the error above");
+  } else if (answer.status === "no-kernel") {
+    showKernelPrediction(view);  // an exported page without tables for that mask
+    dom.status.say(`that mask ${NBX_NEEDS_KERNEL}`);
   }
 }
 
@@ -474,6 +553,7 @@ function render({ model, el }) {
     focused: -1,              // the superpixel whose dot has the focus
     showOverlay: true,
     predictions: 0,           // predict answers drawn (tests and latency measurements read it)
+    neighbourhood: null,      // beyond the 2**M table: a mask and its one-toggle neighbours (decodeNeighbourhood)
   } };
   view.requester = nbxRequester(model, {
     answer: (action, params) => tableAnswer(view, action, params),
@@ -482,7 +562,21 @@ function render({ model, el }) {
   });
   listenToUser(view);
   followKernel(view);
+  // beyond the 2**M table: the neighbourhood the kernel sends after each toggle, or the one an export holds
+  model.on("msg:custom", (msg, buffers) => {
+    if (msg && msg.type === "neighbours") setNeighbourhood(view, nbxRestoreBuffers(msg, buffers || []).tables);
+  });
+  model.on("change:answer_tables change:classes", () => setNeighbourhood(view, model.get("answer_tables")));
+  setNeighbourhood(view, model.get("answer_tables"));
   loadAll(view);
+  view.quality = nbxQualityPanel(model, dom.root, view.requester, { status: dom.status });  // issue 17
+  if (view.requester.kernelless) {
+    const exact = model.get("table") ? "every toggle shows the model's own probabilities (the 2**M table)"
+      : view.state.neighbourhood ? "a toggle from the exported mask shows the model's own probabilities; further toggles are approximate"
+        : `toggles ${NBX_NEEDS_KERNEL}`;
+    dom.root.insertBefore(nbxOfflineNote(dom.root, `Exported page: ${exact}. Explanations, segmentation, fill and class: each ${NBX_NEEDS_KERNEL}.`),
+                          dom.status.node);
+  }
   return () => dom.root.remove();
 }
 

@@ -77,6 +77,26 @@ from .explain.text import (  # issue 15: text
     lime_text,
     shapley_text,
 )
+from .explain.trust import (  # issue 17: can we trust this explanation?
+    Faithfulness,
+    MethodRanking,
+    Plausibility,
+    QualityReport,
+    Robustness,
+    SanityCheck,
+    Stability,
+    counterfactual_quality,
+    explanation_quality,
+    faithfulness,
+    infidelity,
+    pixel_quality,
+    plausibility,
+    rank_methods,
+    robustness,
+    sanity_check,
+    sensitivity_max,
+    stability,
+)
 from .inputs.images import as_image
 from .inputs.segmentation import Segmentation, segment  # issue 3
 from .inputs.tables import Table, as_table
@@ -128,4 +148,7 @@ __all__ = [
     "Audit", "Datasheet", "FairnessAudit", "ModelCard", "audit", "datasheet", "model_card",
     "GroupImportance", "ManyExplanations", "explain_many",
     "Activations", "LinearProbes", "Projection", "Projections", "Projector", "activations", "linear_probes", "project",
+    "Faithfulness", "MethodRanking", "Plausibility", "QualityReport", "Robustness", "SanityCheck", "Stability",
+    "counterfactual_quality", "explanation_quality", "faithfulness", "infidelity", "pixel_quality", "plausibility",
+    "rank_methods", "robustness", "sanity_check", "sensitivity_max", "stability",
 ]

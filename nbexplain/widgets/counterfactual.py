@@ -15,7 +15,7 @@ is this widget (registered with ``@shows``), at the explained row, with the mode
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import traitlets
@@ -26,17 +26,29 @@ from .._validation import check_choice, check_finite_array, check_int, check_key
 from ..adapters.model import Model
 from ..errors import Cancelled, InputError
 from ..explain.counterfactual import CounterfactualResult, counterfactual
-from ..explain.tabular import TabularExplanation, lime_tabular, shapley_tabular
+from ..explain.tabular import (
+    TabularAnchor,
+    TabularExplanation,
+    anchor_tabular,
+    lime_tabular,
+    shapley_tabular,
+)
 from ..inputs.tables import as_row, as_table, tabular_model
 from ..methods.counterfactual.space import FeatureSpace, feature_space, make_objective
 from . import assets
-from .base import DIRECT, ExplainerWidget, Request, RequestContext, handles
+from .base import DIRECT, ExplainerWidget, Request, RequestContext, field, handles
 from .codec import array_serialization, decode_array
+from .quality import CounterfactualQualityPanel  # issue 17: the quality panel
+from .tables import answer_tables_trait, wants_tables
 
-EXPLAINERS = ("shapley", "lime", "none")
+EXPLAINERS = ("shapley", "lime", "anchor", "none")
 BINS = 24
+#: positions of a slider over a continuous feature (its step is the range / SLIDER_STEPS); answer tables hold
+#: at most SLIDER_STEPS + 1 positions per feature (an integer feature with a wider range moves on a coarser
+#: grid in an exported page)
+SLIDER_STEPS = 1000
 #: explanation defaults sized for interactive updates
-EXPLAINER_DEFAULTS = {"shapley": {"n_background": 50}, "lime": {"n_samples": 2000}}
+EXPLAINER_DEFAULTS = {"shapley": {"n_background": 50}, "lime": {"n_samples": 2000}, "anchor": {"max_samples": 20000, "beam_size": 2}}
 #: what the widget itself decides for the explanation and the search (not options)
 FIXED = ("model", "x", "data", "target", "feature_names", "class_names", "progress", "immutable", "ranges",
          "integer", "categorical")
@@ -51,7 +63,7 @@ def _array(**kwargs):
     return traitlets.Any(None).tag(sync=True, **array_serialization, **kwargs)
 
 
-class CounterfactualSliders(ExplainerWidget):
+class CounterfactualSliders(CounterfactualQualityPanel, ExplainerWidget):
     """Sliders over the features of one row, with the live prediction, counterfactuals and a local explanation.
 
     Parameters
@@ -71,9 +83,13 @@ class CounterfactualSliders(ExplainerWidget):
     explainer : {"shapley", "lime", "none"}
         The local explanation shown beside the sliders.
     explainer_options : dict, optional
-        Keyword arguments for :func:`~nbexplain.shapley_tabular` / :func:`~nbexplain.lime_tabular`.
+        Keyword arguments for :func:`~nbexplain.shapley_tabular` / :func:`~nbexplain.lime_tabular` /
+        :func:`~nbexplain.anchor_tabular` (an anchor: the rule that keeps the prediction at the point).
     counterfactual_options : dict, optional
         Defaults for :meth:`find` (e.g. ``{"epsilon": 0.3}``).
+    precompute : bool or None
+        Build the answer tables (:meth:`precompute`) so the view answers slider moves without the kernel;
+        None: only when the notebook is exported (:func:`nbexplain.export_html`).
 
     Examples
     --------
@@ -106,13 +122,23 @@ class CounterfactualSliders(ExplainerWidget):
     explainer = traitlets.Enum(EXPLAINERS, default_value="shapley").tag(sync=True)
     explanation_values = _array()  # (F,) float64
     explanation = traitlets.Dict({}).tag(sync=True)  # {label, base, prediction, fidelity, target_name}
+    #: 1-D slices (see :meth:`precompute`): {bases (B,F), base_predictions (B,K), grid, offsets (F+1), steps (F,),
+    #: predictions (B,P,K) float32}; None until built
+    answer_tables = answer_tables_trait()
+    table_answers: ClassVar[dict[str, str]] = {
+        "predict": "the prediction along each feature's slider through the original row, the shown point and "
+                   "each counterfactual found (1-D slices); a move of a second feature is extrapolated from "
+                   "them and labelled approximate",
+    }
 
     @renamed(X_train="data")
     def __init__(self, model: Any, data: Any, x: Any, *, feature_names: Any = None, class_names: Any = None,
                  immutable: Any = None, ranges: Any = None, integer: Any = None, categorical: Any = None,
                  target: Any = None, explainer: str = "shapley", explainer_options: dict | None = None,
-                 counterfactual_options: dict | None = None, bins: int = BINS, **kwargs: Any):
+                 counterfactual_options: dict | None = None, bins: int = BINS, precompute: bool | None = None,
+                 **kwargs: Any):
         check_choice(explainer, "explainer", EXPLAINERS)
+        self._tables_on = wants_tables(precompute)
         bins = check_int(bins, "bins", 2, 200)
         if np.ndim(data) == 1 and np.ndim(x) == 2:
             raise InputError("CounterfactualSliders takes (model, data, x): the reference rows first, then the "
@@ -125,11 +151,16 @@ class CounterfactualSliders(ExplainerWidget):
         self._space: FeatureSpace = feature_space(self._table, xv, **self._constraints)
         self._counterfactual_options = check_options(counterfactual_options, "counterfactual_options",
                                                      _keywords(counterfactual))
+        for key in ("epsilon", "target_probability"):  # the objective's settings may also be given directly
+            if key in kwargs:
+                if key in self._counterfactual_options:
+                    raise InputError(f"{key} is given twice: as a keyword and in counterfactual_options; pass one")
+                self._counterfactual_options[key] = kwargs.pop(key)
         self._explainer_options = {k: dict(v) for k, v in EXPLAINER_DEFAULTS.items()}
-        explain_with = {"shapley": shapley_tabular, "lime": lime_tabular}
+        explain_with = {"shapley": shapley_tabular, "lime": lime_tabular, "anchor": anchor_tabular}
         for name, opts in (explainer_options or {}).items():
             if name not in explain_with:
-                raise InputError(f"explainer_options keys must be 'shapley' or 'lime'; got {name!r}")
+                raise InputError(f"explainer_options keys must be 'shapley', 'lime' or 'anchor'; got {name!r}")
             opts = check_options(opts, f"explainer_options[{name!r}]", _keywords(explain_with[name]))
             self._explainer_options[name].update(opts)
         objective, scores = make_objective(self._model, xv, target,
@@ -158,6 +189,8 @@ class CounterfactualSliders(ExplainerWidget):
             self._commit_point(xv, self.original_prediction)
         if explainer != "none":
             self._explain(xv, DIRECT)
+        if self._tables_on:
+            self.precompute()
 
     # -- construction helpers ------------------------------------------------------------------
     @classmethod
@@ -248,7 +281,8 @@ class CounterfactualSliders(ExplainerWidget):
     @handles("predict")
     def _on_predict(self, params: dict, ctx: RequestContext) -> dict:
         selected = params.get("selected")
-        v = self._predict(params["value"], ctx, None if selected is None else int(selected))
+        selected = None if selected is None else check_int(selected, "selected", -1)
+        v = self._predict(field(params, "value"), ctx, selected)
         return {"value": v, "prediction": self.prediction, "selected": self.selected}
 
     @traitlets.validate("value")
@@ -268,6 +302,7 @@ class CounterfactualSliders(ExplainerWidget):
                 self.selected = -1
             if self.explainer != "none":
                 self._explain(self.value, DIRECT)
+            self._refresh_tables()
 
     # -- explanation ---------------------------------------------------------------------------
     def explain(self, value: Any = None) -> TabularExplanation | None:
@@ -292,6 +327,8 @@ class CounterfactualSliders(ExplainerWidget):
         options = dict(self._explainer_options[self.explainer])
         if self.explainer == "lime":
             options.setdefault("categorical", [int(j) for j in np.flatnonzero(self._space.categorical)])
+        if self.explainer == "anchor":
+            return self._explain_anchor(v, ctx, options, progress)
         explain = shapley_tabular if self.explainer == "shapley" else lime_tabular
         result = explain(self._model, v, self._table, target=target, progress=progress, **options)
         with self._applying(ctx):
@@ -302,6 +339,30 @@ class CounterfactualSliders(ExplainerWidget):
                 "prediction": result.prediction, "target_name": result.target_name, "output": result.output,
                 "output_label": result.output_label, "fidelity": result.fidelity,
                 "n_evaluations": result.n_evaluations, "quality": result.quality(), "summary": result.summary(),
+            }
+        return result
+
+    def _explain_anchor(self, v: np.ndarray, ctx: RequestContext, options: dict, progress) -> TabularAnchor:
+        """The anchor of the point (the rule that keeps the class predicted there): its rule's term per feature."""
+        sp = self._space
+        categories = {}
+        for j in np.flatnonzero(sp.categorical):
+            labels, codes = sp.category_labels[j], sp.categories[j]
+            coded = labels is not None and np.array_equal(codes, np.arange(len(codes)))
+            categories[int(j)] = list(labels) if coded else None
+        options.setdefault("categorical", categories)
+        result = anchor_tabular(self._model, v, self._table, progress=progress, **options)
+        values = np.zeros(sp.n_features)
+        values[result.features] = 1.0
+        with self._applying(ctx):
+            self.explanation_result = result
+            self.explanation_values = values
+            self.explanation = {
+                "method": "anchor", "label": "anchor", "rule": result.rule, "prediction": result.prediction,
+                "terms": {str(j): term for j, term in zip(result.features, result.terms, strict=True)},
+                "precision": result.precision, "coverage": result.coverage, "target_name": result.target_name,
+                "output": "probability", "quality": result.quality(), "summary": result.summary(),
+                "n_evaluations": result.n_samples,
             }
         return result
 
@@ -360,6 +421,7 @@ class CounterfactualSliders(ExplainerWidget):
                 for c in result.counterfactuals]
             pred = best.prediction if result.kind == "probability" else best.prediction[:1]
             self._commit_point(best.x, pred, 0)
+        self._refresh_tables()
         if self.explainer != "none":
             try:
                 self._explain(best.x, ctx)
@@ -369,7 +431,7 @@ class CounterfactualSliders(ExplainerWidget):
     @handles("find")
     def _on_find(self, params: dict, ctx: RequestContext) -> dict:
         n = params.get("n")
-        self._find(None if n is None else int(n), params.get("sparse"), {}, ctx)
+        self._find(None if n is None else check_int(n, "n", 1), params.get("sparse"), {}, ctx)
         return {"value": self.value, "prediction": self.prediction}
 
     def select(self, index: int) -> np.ndarray:
@@ -382,6 +444,7 @@ class CounterfactualSliders(ExplainerWidget):
             v = self._predict(self.counterfactuals[int(index) % n], DIRECT, int(index) % n)
             if self.explainer != "none":
                 self._explain(v, DIRECT)
+            self._refresh_tables()
         return v
 
     def reset(self) -> None:
@@ -390,6 +453,70 @@ class CounterfactualSliders(ExplainerWidget):
             self._predict(self.original, DIRECT, -1)
             if self.explainer != "none":
                 self._explain(self.original, DIRECT)
+            self._refresh_tables()
+
+    # -- answer tables (the view answers slider moves without the kernel) ------------------------
+    def precompute(self) -> None:
+        """Compute the model's prediction along every slider through the original row, the shown point and
+        each counterfactual found (1-D slices), so that the view answers a slider move from a table: at once
+        in a live session, and without a kernel in an exported page (where moving a second feature shows an
+        extrapolation labelled approximate). Kept up to date when Python moves the point or finds
+        counterfactuals."""
+        with self._compute_lock:
+            self._tables_on = True
+            tables = self._slices()
+            with self._applying():
+                self.answer_tables = tables
+
+    def _refresh_tables(self) -> None:
+        if self._tables_on:
+            self.precompute()
+
+    def slider_grid(self, j: int) -> tuple[np.ndarray, float]:
+        """The values feature ``j``'s slider can take in a table (and its step): categories, or a grid of at
+        most ``SLIDER_STEPS + 1`` values from its lower to its upper bound; empty for a locked feature."""
+        f = self.features[j]
+        if f["immutable"] or f["upper"] == f["lower"]:
+            return np.zeros(0), 0.0
+        if f["categorical"]:
+            return np.asarray(f["categories"], dtype=np.float64), 1.0
+        lo, hi, step = f["lower"], f["upper"], f["step"]
+        if f["integer"] and hi - lo > SLIDER_STEPS:
+            step = float(np.ceil((hi - lo) / SLIDER_STEPS))
+        n = int(np.floor((hi - lo) / step + 1e-9))
+        return lo + np.arange(n + 1) * step, float(step)
+
+    def _slices(self) -> dict:
+        sp = self._space
+        candidates = [self.original, self.value]
+        if self.counterfactuals is not None:
+            candidates += list(self.counterfactuals)
+        bases: list[np.ndarray] = []
+        for c in candidates:
+            c = sp.project(np.asarray(c, dtype=np.float64)[None])[0]
+            if not any(np.array_equal(c, b) for b in bases):
+                bases.append(c)
+        grids = [self.slider_grid(j) for j in range(sp.n_features)]
+        offsets = np.cumsum([0] + [len(g) for g, _ in grids])
+        rows = []
+        for base in bases:
+            for j, (grid, _) in enumerate(grids):
+                block = np.repeat(base[None], len(grid), axis=0)
+                block[:, j] = grid
+                rows.append(block)
+        points = sp.project(np.concatenate(rows)) if offsets[-1] else np.zeros((0, sp.n_features))
+        base_rows = np.array(bases)
+        predictions = self._probabilities(self._model.predict(points)) if len(points) else np.zeros((0, 1))
+        base_predictions = self._probabilities(self._model.predict(base_rows))
+        k = base_predictions.shape[1]
+        return {
+            "bases": base_rows,
+            "base_predictions": base_predictions.astype(np.float64),
+            "grid": np.concatenate([g for g, _ in grids]).astype(np.float64) if offsets[-1] else np.zeros(0),
+            "offsets": offsets.astype(np.int32),
+            "steps": np.array([s for _, s in grids], dtype=np.float64),
+            "predictions": predictions.reshape(len(bases), int(offsets[-1]), k).astype(np.float32),
+        }
 
     # -- static fallback -----------------------------------------------------------------------
     def _static_png(self) -> bytes | None:
@@ -411,16 +538,16 @@ def _model_and_data(result: Any, model: Any, data: Any) -> tuple[Any, Any]:
     return model, data
 
 
-@shows(CounterfactualResult, TabularExplanation)
+@shows(CounterfactualResult, TabularExplanation, TabularAnchor)
 @renamed(X_train="data")
-def show(result: CounterfactualResult | TabularExplanation, *, model: Any = None, data: Any = None,
+def show(result: CounterfactualResult | TabularExplanation | TabularAnchor, *, model: Any = None, data: Any = None,
          **options: Any) -> CounterfactualSliders:
     """``result.widget(**options)``: sliders at the explained row, with the counterfactuals listed (a
     CounterfactualResult) or this kind of explanation updating as the row moves (a TabularExplanation)."""
     if isinstance(result, CounterfactualResult):
         return CounterfactualSliders.from_result(result, model, data, **options)
     model, data = _model_and_data(result, model, data)
-    options.setdefault("explainer", "lime" if result.method == "lime" else "shapley")
+    options.setdefault("explainer", result.method if result.method in ("lime", "anchor") else "shapley")
     options.setdefault("feature_names", result.feature_names)
     options.setdefault("class_names", result.class_names)
     return CounterfactualSliders(model, data, result.x, **options)

@@ -40,6 +40,7 @@ from ..inputs.tables import as_table, feature_index, sample_rows, tabular_model
 from . import assets
 from .base import DIRECT, ExplainerWidget, RequestContext, handles
 from .codec import array_serialization
+from .tables import answer_tables_trait, wants_tables
 
 KINDS = ("pdp", "ice", "centred", "derivative", "ale")
 PAIR_KINDS = ("pdp", "ale")
@@ -94,6 +95,9 @@ class FeatureEffects(ExplainerWidget):
         The surrogate shown first.
     seed : int or None
         Seed of the row samples, the shuffles and the tree (``random_state`` is its old name).
+    precompute : bool or None
+        Build the answer tables (:meth:`precompute`: every feature's ICE and ALE) so the view switches
+        features without the kernel; None: only when the notebook is exported (:func:`nbexplain.export_html`).
 
     Examples
     --------
@@ -142,13 +146,19 @@ class FeatureEffects(ExplainerWidget):
     interactive = traitlets.Bool(True).tag(sync=True)
     plot_width = traitlets.Int(520, min=200).tag(sync=True)
     plot_height = traitlets.Int(320, min=150).tag(sync=True)
+    #: every feature's curves (see :meth:`precompute`): {target, row_ids, row_values, features: [{grid,
+    #: ice_table, row_x, rug, ale_x, ale_y, anchor_index, output_label}]}; None until built
+    answer_tables = answer_tables_trait()
+    table_answers: ClassVar[dict[str, str]] = {
+        "feature": "every feature's ICE table (hence its PDP, c-ICE and d-ICE) and its ALE, for the class shown",
+    }
 
     @renamed(random_state="seed")
     def __init__(self, model: Any, X: Any, y: Any = None, *, feature_names: Any = None, categorical: Any = None,
                  target: Any = None, feature: Any = None, kind: str = "pdp", grid_resolution: int = 50,
                  ale_bins: int = 20, pair_resolution: int = 20, max_rows: int = 500, n_repeats: int = 5,
                  importance_rows: int | None = 2000, surrogate: str = "tree", max_depth: int = 3, n_terms: int = 5,
-                 seed: int | None = 0, **kwargs: Any):
+                 seed: int | None = 0, precompute: bool | None = None, **kwargs: Any):
         parameters = [p for p in inspect.signature(FeatureEffects.__init__).parameters if p not in ("self", "kwargs")]
         check_keywords(kwargs, [*parameters, *TRAIT_OPTIONS], "FeatureEffects()")  # typos named, never ignored
         kind = check_choice(kind, "kind", KINDS)
@@ -161,6 +171,8 @@ class FeatureEffects(ExplainerWidget):
         self.max_depth = check_int(max_depth, "max_depth", 1)
         self.n_terms = check_int(n_terms, "n_terms", 1)
         self.seed = check_seed(seed)
+        self._tables_on = wants_tables(precompute)
+        self._every_feature: dict = {}  # (feature, target) -> (ICE, ALE) once the tables are built
         self._y = None if y is None else np.asarray(y)
         self._table = None if X is None else as_table(X, feature_names, categorical=categorical)
         self._model = None if model is None or self._table is None else tabular_model(model, self._table)
@@ -190,6 +202,8 @@ class FeatureEffects(ExplainerWidget):
         first = int(np.argmax(self._importance.mean)) if feature is None else feature_index(t, feature)
         self._show_feature(first, DIRECT)
         self._fit_surrogate(surrogate, self.max_depth, self.n_terms, DIRECT)
+        if self._tables_on:
+            self.precompute()
 
     # -- computing (every number from the front door) ------------------------------------------------
     def _target_arg(self) -> int | None:
@@ -201,18 +215,24 @@ class FeatureEffects(ExplainerWidget):
         with self._applying(ctx):
             self._put_importance(imp)
 
-    def _show_feature(self, j: int, ctx: RequestContext, anchor: float | None = None) -> None:
-        t = self._table
+    def _feature_results(self, j: int, ctx: RequestContext, anchor: float | None = None) -> tuple[ICE, ALE]:
+        """The ICE and ALE of feature ``j`` for the shown class (from the tables' store when built)."""
+        if anchor is None and (j, self.target) in self._every_feature:
+            return self._every_feature[(j, self.target)]
         key = ("feature", j, self.target, anchor)
         if key not in self._cache:
             curves = ice(self._model, self._sample, j, anchor=anchor, target=self._target_arg(),
                          grid_resolution=self.grid_resolution, progress=lambda f: ctx.progress(0.8 * f))
             curves = self._of_every_row(curves, [j])
-            effect = ale(self._model, t, j, bins=self.ale_bins, target=self._target_arg(),
+            effect = ale(self._model, self._table, j, bins=self.ale_bins, target=self._target_arg(),
                          progress=lambda f: ctx.progress(0.8 + 0.2 * f))
             self._cache = {k: v for k, v in self._cache.items() if k[0] != "feature"}  # keep one feature
             self._cache[key] = (curves, effect)
-        curves, effect = self._cache[key]
+        return self._cache[key]
+
+    def _show_feature(self, j: int, ctx: RequestContext, anchor: float | None = None) -> None:
+        t = self._table
+        curves, effect = self._feature_results(j, ctx, anchor)
         with self._applying(ctx):
             self._put_ice(curves, row_values=t.values[curves.rows])
             self._put_ale(effect)
@@ -354,6 +374,36 @@ class FeatureEffects(ExplainerWidget):
         info = self.surrogate
         if info:
             self._fit_surrogate(info["kind"], info["max_depth"], info["n_terms"], ctx)
+        if self._tables_on:
+            self._build_tables(ctx)
+
+    # -- answer tables (the view switches features without the kernel) -------------------------------
+    def precompute(self) -> None:
+        """Compute every feature's ICE table and ALE for the shown class, so the view draws any feature's PDP,
+        ICE, c-ICE, d-ICE and ALE from tables: at once in a live session, and without a kernel in an exported
+        page. Rebuilt when the class changes."""
+        self._require_model()
+        with self._compute_lock:
+            self._tables_on = True
+            self._build_tables(DIRECT)
+
+    def _build_tables(self, ctx: RequestContext) -> None:
+        n = self._table.n_features
+        entries = []
+        for j in range(n):
+            curves, effect = self._feature_results(j, ctx)
+            self._every_feature[(j, self.target)] = (curves, effect)
+            entries.append({
+                "grid": curves.grid.astype(np.float64), "ice_table": curves.predictions.astype(np.float32),
+                "row_x": np.asarray(curves.x, dtype=np.float64), "rug": _rug(curves.values),
+                "ale_x": effect.edges[0].astype(np.float64), "ale_y": effect.effect.astype(np.float32),
+                "anchor_index": int(np.argmin(np.abs(curves.grid - curves.anchor))), "output_label": curves.output_label,
+            })
+            ctx.progress((j + 1) / n)
+        first = self._every_feature[(0, self.target)][0]
+        with self._applying(ctx):
+            self.answer_tables = {"target": self.target, "row_ids": np.asarray(first.rows, dtype=np.int32),
+                                  "row_values": self._table.values[first.rows].astype(np.float32), "features": entries}
 
     def _require_model(self) -> None:
         if self._model is None or self._table is None:

@@ -12,7 +12,7 @@ import numpy as np
 import traitlets
 
 from .._registry import shows
-from .._validation import check_options
+from .._validation import check_choice, check_options
 from ..adapters.model import as_model
 from ..errors import InputError
 from ..explain.pixel import (
@@ -29,6 +29,9 @@ from ..inputs.images import as_image, fit_channels, model_channels
 from . import assets
 from .base import DIRECT, ExplainerWidget, RequestContext, handles
 from .codec import array_serialization
+from .display import page_image, page_maps
+from .quality import PixelQualityPanel, RankedComparison
+from .tables import answer_tables_trait, colour_index, half, wants_tables
 
 COLORMAPS = ("auto", "magma", "viridis", "RdBu", "gray")
 TOP_K = 5
@@ -70,8 +73,18 @@ class _AttributionView(ExplainerWidget):
     arrangement = traitlets.Enum(("overlay", "side-by-side"), default_value="overlay").tag(sync=True)
     display_size = traitlets.Int(320, min=32).tag(sync=True)
     interactive = traitlets.Bool(True).tag(sync=True)  # False when there is no model to recompute with
+    #: every method x the offered classes (see :meth:`precompute`): {kind, methods, classes, titles, index
+    #: (methods, classes, H, W) uint8 colour indices, values (same) float16 bits, limits (methods, classes, 2),
+    #: known (methods, classes) uint8}; None until built
+    answer_tables = answer_tables_trait()
+    table_answers: ClassVar[dict[str, str]] = {
+        "attribute": "every method offered x the offered (top-k) classes: maps as colour indices for display "
+                     "and float16 values for the hover read-out",
+    }
 
-    def __init__(self, model: Any, image: Any, *, class_names: Any = None, options: Any = None, **kwargs: Any):
+    def __init__(self, model: Any, image: Any, *, class_names: Any = None, options: Any = None,
+                 precompute: Any = None, **kwargs: Any):
+        self._tables_on = wants_tables(precompute)
         if model is None and kwargs.get("interactive") is False:  # a static view of results (from_result)
             self._model, self._image, self.options = None, None, {}
         else:
@@ -84,8 +97,45 @@ class _AttributionView(ExplainerWidget):
     def _static_png(self) -> bytes | None:
         return self.result._repr_png_() if self.result is not None else None
 
+    # -- answer tables (the view switches method and class without the kernel) ----------------------
+    def precompute(self) -> None:
+        """Compute the map of every method for every offered class (the top-k and the target), so the view
+        switches method and class from tables: at once in a live session, and without a kernel in an
+        exported page. Maps are kept at display size, as colour indices (what is drawn, exactly) and as
+        float16 values (the hover read-out). Rebuilt when the offered classes change."""
+        if self._model is None:
+            raise InputError("precompute needs a model: this view was made from results alone")
+        with self._compute_lock:
+            self._tables_on = True
+            self._build_tables()
 
-class Heatmap(_AttributionView):
+    def _refresh_tables(self) -> None:
+        offered = [c["index"] for c in self.classes]
+        if self._tables_on and (self.answer_tables is None or self.answer_tables["classes"] != offered):
+            self._build_tables()
+
+    def _build_tables(self) -> None:
+        classes = [c["index"] for c in self.classes]
+        methods, titles = self._table_methods()
+        columns = [self._maps_for_class(c) for c in classes]  # per class: per method (page map, limits) or None
+        shape = next(m.shape for column in columns for entry in column if entry is not None for m in entry[:1])
+        index = np.zeros((len(methods), len(classes), *shape), np.uint8)
+        values = np.zeros((len(methods), len(classes), *shape), np.uint16)
+        limits = np.zeros((len(methods), len(classes), 2))
+        known = np.zeros((len(methods), len(classes)), np.uint8)
+        signed = [True] * len(methods)
+        for j, column in enumerate(columns):
+            for i, entry in enumerate(column):
+                if entry is None:  # this method failed for this class: the view asks the kernel
+                    continue
+                page, (lo, hi), signed[i] = entry
+                index[i, j], values[i, j], limits[i, j], known[i, j] = colour_index(page, lo, hi), half(page), (lo, hi), 1
+        with self._applying():
+            self.answer_tables = {"kind": self._table_kind, "methods": methods, "classes": classes, "titles": titles,
+                                  "signed": signed, "index": index, "values": values, "limits": limits, "known": known}
+
+
+class Heatmap(_AttributionView, PixelQualityPanel):
     """An image with an attribution heatmap; switch method, target class, opacity, colormap and arrangement.
 
     Parameters
@@ -118,7 +168,24 @@ class Heatmap(_AttributionView):
         if self._model is not None:
             self.methods = [{"name": m.name, "label": m.label} for m in METHODS.values()
                             if self._model.differentiable or not m.gradient]
-            self._recompute(method, target, DIRECT)
+            self._recompute(method, target, DIRECT)  # builds the answer tables too, when asked for
+
+    _table_kind = "single"
+
+    def _table_methods(self) -> tuple[list[str], list[str]]:
+        return [m["name"] for m in self.methods], [m["label"] for m in self.methods]
+
+    def _maps_for_class(self, target: int) -> list:
+        out = []
+        for m in self._table_methods()[0]:
+            try:
+                r = self.result if (m, target) == (self.result.method, self.result.target) else attribute(
+                    self._model, self._image, m, target, **self.options.get(m, {}))
+            except Exception:  # e.g. a method this model cannot run: left to the kernel (which says why)
+                out.append(None)
+                continue
+            out.append((page_maps(r.map[None].astype(np.float32))[0], r.limits(), bool(r.signed)))
+        return out
 
     @classmethod
     def from_result(cls, result: AttributionMap, model: Any = None, **kwargs: Any) -> Heatmap:
@@ -139,12 +206,13 @@ class Heatmap(_AttributionView):
                            **self.options.get(method, {}))
         with self._applying(ctx):
             self._show(result)
+        self._refresh_tables()
         return result
 
     def _show(self, result: AttributionMap) -> None:
         self.result = result
-        self.image = result.image
-        self.maps = result.map[None].astype(np.float32)
+        self.image = page_image(result.image)  # a display-sized copy: full resolution stays in the kernel
+        self.maps = page_maps(result.map[None].astype(np.float32))
         self.limits = [list(result.limits())]
         self.signed = [bool(result.signed)]
         self.titles = [result.label]
@@ -155,7 +223,8 @@ class Heatmap(_AttributionView):
 
     @handles("attribute")
     def _on_attribute(self, params: dict, ctx: RequestContext) -> dict:
-        self._recompute(params.get("method", self.method), params.get("target", self.target), ctx)
+        method = check_choice(params.get("method", self.method), "method", [m["name"] for m in self.methods])
+        self._recompute(method, params.get("target", self.target), ctx)
         return {}
 
     @traitlets.observe("method", "target")
@@ -173,7 +242,7 @@ class Heatmap(_AttributionView):
                 raise
 
 
-class Comparison(_AttributionView):
+class Comparison(_AttributionView, RankedComparison):
     """Several attribution methods side by side on one shared colour scale (each map normalised).
 
     Methods disagree (the survey's point); normalising each map by its 99th percentile of |value| puts
@@ -181,15 +250,30 @@ class Comparison(_AttributionView):
     """
 
     def __init__(self, model: Any, image: Any, methods=DEFAULT_METHODS, target: Any = None, *,
-                 options: dict[str, dict] | None = None, **kwargs: Any):
+                 options: dict[str, dict] | None = None, rank_by: str | None = None, **kwargs: Any):
         kwargs.setdefault("display_size", 200)
+        self.rank_by = self._check_rank_by(rank_by)  # issue 17: order the methods by faithfulness
         super().__init__(model, image, options=options, **kwargs)
         self.method_names = check_methods(methods)
         self.result: ComparisonResult | None = None
         if self._model is not None:
             for m in self.method_names:
                 check_method(m, self._model, self.options.get(m, {}))
-            self._recompute(target, DIRECT)
+            self._recompute(target, DIRECT)  # builds the answer tables too, when asked for
+
+    _table_kind = "comparison"
+
+    def _table_methods(self) -> tuple[list[str], list[str]]:
+        return list(self.method_names), [METHODS[m].label for m in self.method_names]
+
+    def _maps_for_class(self, target: int) -> list:
+        if target == self.result.results[0].target:
+            result = self.result
+        else:
+            options = {m: o for m, o in self.options.items() if m in self.method_names}
+            result = attribute_many(self._model, self._image, self.method_names, target, options=options)
+        return [(page_maps(r.map[None].astype(np.float32))[0], lim, True)  # compared maps share one signed scale
+                for r, lim in zip(result.results, result.limits(), strict=True)]
 
     @classmethod
     def from_results(cls, results: list[AttributionMap], model: Any = None, **kwargs: Any) -> Comparison:
@@ -206,18 +290,20 @@ class Comparison(_AttributionView):
         options = {m: o for m, o in self.options.items() if m in self.method_names}
         result = attribute_many(self._model, self._image, self.method_names, target,
                                 progress=ctx.progress, options=options)
+        result = self._ranked(result, ctx.progress)  # best first when rank_by is given (issue 17)
         with self._applying(ctx):
             self._show(result)
+        self._refresh_tables()
         return result
 
     def _show(self, result: ComparisonResult) -> None:
         self.result = result
         first = result.results[0]
-        self.image = first.image
-        self.maps = np.stack([r.map for r in result.results]).astype(np.float32)
+        self.image = page_image(first.image)
+        self.maps = page_maps(np.stack([r.map for r in result.results]).astype(np.float32))
         self.limits = [list(lim) for lim in result.limits()]
         self.signed = [True] * len(result.results)
-        self.titles = [r.label for r in result.results]
+        self.titles = self._ranked_titles(result)
         self.scale_label = "normalised attribution (each map / its 99th percentile of |value|)"
         self.classes = class_choices(first.probabilities, first.class_names, first.target)
         self.target = first.target

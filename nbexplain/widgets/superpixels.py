@@ -8,16 +8,17 @@ toggles, LIME, Shapley values, anchors and curves share cached model outputs.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import traitlets
 
 from .._registry import shows
-from .._validation import check_number, check_positive_int, is_int
+from .._validation import check_bool, check_number, check_positive_int, is_int
 from ..adapters.model import as_model
-from ..errors import InputError
+from ..errors import Cancelled, InputError
 from ..explain.superpixels import (
     Anchor,
     LimeImage,
@@ -35,19 +36,27 @@ from ..inputs.segmentation import SEGMENTATION_METHODS, Segmentation
 from ..methods.coalitions.masks import all_coalitions
 from ..methods.coalitions.superpixels import FILLS
 from . import assets
-from .base import DIRECT, ExplainerWidget, RequestContext, handles
+from .base import DIRECT, ExplainerWidget, Request, RequestContext, handles
 from .codec import array_serialization, decode_array
+from .display import page_image, page_labels
+from .quality import SuperpixelQualityPanel  # issue 17: the quality panel
+from .tables import answer_tables_trait, wants_tables
 
 EXPLAINERS = ("lime", "shapley", "anchor")
 TABLE_MAX_PLAYERS = 12  # the view may hold the 2**M table (4096 rows) and answer toggles itself
 GAMES_KEPT = 4
+#: one-toggle neighbours evaluated per model call while speculating: each chunk is cached as it comes, and a
+#: newer request stops the work at the next model batch (so it waits for at most one small batch)
+NEIGHBOURS_CHUNK = 8
+#: permutations of the Shapley values behind the additive approximation in an export (M > 12)
+APPROXIMATION_PERMUTATIONS = 8
 
 
 def _array_trait():
     return traitlets.Any(None).tag(sync=True, **array_serialization)
 
 
-class SuperpixelExplorer(ExplainerWidget):
+class SuperpixelExplorer(SuperpixelQualityPanel, ExplainerWidget):
     """An image split into superpixels beside the model's class probabilities; toggle superpixels, explain.
 
     Click a superpixel (or focus one and press space) to hide it, filled with its mean colour, grey,
@@ -78,8 +87,13 @@ class SuperpixelExplorer(ExplainerWidget):
         Further parameters of the segmentation method (e.g. ``{"compactness": 20}``).
     explain_options : dict, optional
         Options per explainer, e.g. ``{"lime": {"n_samples": 500}, "anchor": {"threshold": 0.9}}``.
-    precompute : bool
-        Evaluate all 2**M coalitions now (M <= 12) so the view answers toggles without the kernel.
+    precompute : bool or None
+        Build the answer tables (:meth:`precompute`) so the view answers toggles without the kernel; None:
+        only when the notebook is exported (:func:`nbexplain.export_html`).
+    speculate : bool
+        With M > 12, after each toggle the kernel evaluates every one-toggle neighbour of the shown mask in
+        the background (cancelled by the next request) and sends them, so the next toggle is answered in
+        the page at once; the kernel confirms it after.
 
     Examples
     --------
@@ -119,12 +133,23 @@ class SuperpixelExplorer(ExplainerWidget):
     table_names = traitlets.Dict({}).tag(sync=True)  # {str(class index): name} for table_top
     display_size = traitlets.Int(360, min=64).tag(sync=True)
     interactive = traitlets.Bool(True).tag(sync=True)
+    #: M > 12 (see :meth:`precompute`): {base, bars, top_index, top_p, neighbours (M,T), neighbour_top,
+    #: neighbour_top_p, names, classes, shapley (T,M), shapley_label}; None until built
+    answer_tables = answer_tables_trait()
+    table_answers: ClassVar[dict[str, str]] = {
+        "predict": "M <= 12: every mask (the 2**M table); beyond: the shown mask and its one-toggle neighbours "
+                   "exactly, any other mask by the additive (Shapley) approximation, labelled approximate",
+    }
 
     def __init__(self, model: Any, image: Any = None, segmentation: Any = "slic", n_segments: int | None = None,
                  fill: Any = "mean", target: Any = None, *, class_names=None, top_k: int = 5,
                  segment_params: dict | None = None, explain_options: dict | None = None,
-                 precompute: bool = False, **kwargs: Any):
+                 precompute: bool | None = None, speculate: bool = True, **kwargs: Any):
+        tables_on = wants_tables(precompute)
         super().__init__(**kwargs)
+        self._tables_on = False  # set by precompute(): the tables then follow the shown state
+        self.speculate = check_bool(speculate, "speculate")
+        self._stop_speculating = threading.Event()
         self.top_k = check_positive_int(top_k, "top_k")
         self.explain_options = {k: dict(v) for k, v in (explain_options or {}).items()}
         unknown = set(self.explain_options) - set(EXPLAINERS)
@@ -168,7 +193,7 @@ class SuperpixelExplorer(ExplainerWidget):
             [{"name": "custom", "label": "your segmentation", "param": None}] if self._user_segmentation is not None else [])
         self._target_request = target
         self._switch(method, "image" if self._user_fill is not None else fill, params, DIRECT)
-        if precompute:
+        if tables_on:
             self.precompute()
 
     # -- construction from results ----------------------------------------------------------------------
@@ -181,8 +206,8 @@ class SuperpixelExplorer(ExplainerWidget):
         else:
             widget = cls(None, None, **kwargs)
             with widget._applying():
-                widget.image, widget.labels = seg.image, seg.labels
-                widget.fill_image = seg.image
+                widget.image, widget.labels = page_image(seg.image), page_labels(seg.labels)
+                widget.fill_image = widget.image
                 widget.n_superpixels = seg.n_segments
                 widget.active = np.ones(seg.n_segments, bool)
                 widget.seg_method = seg.method
@@ -230,33 +255,118 @@ class SuperpixelExplorer(ExplainerWidget):
         ``options`` go to :func:`nbexplain.lime_image`, :func:`nbexplain.shapley_image` or
         :func:`nbexplain.anchor_image` (over the widget's ``explain_options``).
         """
+        self._stop_speculating.set()
         with self._compute_lock:
+            self._stop_speculating.clear()
             return self._explain(method, options, DIRECT)
 
     def resegment(self, method: str | None = None, param: float | None = None, fill: Any = None) -> None:
         """Segment again (method and its main parameter) and/or change the fill; resets the mask."""
+        self._stop_speculating.set()
         with self._compute_lock:
+            self._stop_speculating.clear()
             self._switch(method or self.seg_method, fill if fill is not None else self.fill,
                          self._params_for(method or self.seg_method, param), DIRECT)
 
-    def precompute(self) -> None:
-        """Evaluate all 2**M coalitions (M <= 12), so the view answers toggles from a table, without the kernel."""
-        m = self.n_superpixels
-        if m > TABLE_MAX_PLAYERS:
-            raise InputError(f"precompute needs M <= {TABLE_MAX_PLAYERS} superpixels (2**M evaluations); this segmentation has {m}")
+    def precompute(self, n_permutations: int = APPROXIMATION_PERMUTATIONS) -> None:
+        """Build the tables the view answers toggles from, without the kernel (and kept up to date after).
+
+        M <= 12: every one of the 2**M coalitions (exact). Beyond: the shown mask and its M one-toggle
+        neighbours (exact), and sampled Shapley values of every shown class (``n_permutations``
+        permutations) for any other mask, which the view labels "approximate — no kernel": the nearest
+        exact mask plus the Shapley values of the superpixels toggled from it.
+        """
+        n_permutations = check_positive_int(n_permutations, "n_permutations")
+        self._stop_speculating.set()
         with self._compute_lock:
-            self._game.outputs(all_coalitions(m))
-            with self._applying():
+            self._stop_speculating.clear()
+            self._tables_on = True
+            self._permutations = n_permutations
+            self._build_tables(DIRECT)
+
+    def _build_tables(self, ctx: RequestContext) -> None:
+        m = self.n_superpixels
+        if m <= TABLE_MAX_PLAYERS:
+            self._game.outputs(all_coalitions(m), progress=ctx.progress)
+            with self._applying(ctx):
                 self._publish_table()
+                self.answer_tables = None
+            return
+        tables = self._neighbourhood(np.asarray(self.active, dtype=bool), ctx.progress)
+        key = (self.seg_method, self.seg_param, self.fill, tuple(tables["classes"]), self._permutations)
+        if getattr(self, "_shapley_key", None) != key:  # they do not depend on the mask: once per game and classes
+            values = []
+            for c in self.classes:  # one permutation sample (same seed): the classes share its evaluations
+                result = shapley_image(self._game.view(target=c["index"], output="probability"), method="sampled",
+                                       n_permutations=self._permutations, seed=0, progress=ctx.progress)
+                values.append(result.values)
+            self._shapley_key, self._shapley_values = key, np.array(values, dtype=np.float32)
+        tables["shapley"] = self._shapley_values
+        tables["shapley_label"] = (f"Shapley values ({self._permutations} sampled permutations) of each shown "
+                                   "class's probability, added up from the nearest mask the table holds")
+        with self._applying(ctx):
+            self.answer_tables = tables
+
+    def _refresh_tables(self, ctx: RequestContext = DIRECT) -> None:
+        if self._tables_on and self._model is not None:
+            self._build_tables(ctx)
+
+    def _neighbourhood(self, mask: np.ndarray, progress: Any = None) -> dict:
+        """The bars of ``mask`` and of its M one-toggle neighbours (exact, from the game's cache or the model)."""
+        m = len(mask)
+        coalitions = np.repeat(mask[None], m + 1, axis=0)
+        coalitions[np.arange(1, m + 1), np.arange(m)] ^= True  # row 0: the mask; row 1 + i: superpixel i toggled
+        chunks = []
+        for start in range(0, m + 1, NEIGHBOURS_CHUNK):
+            if progress is not None:
+                progress(start / (m + 1))
+            chunks.append(self._game.outputs(coalitions[start:start + NEIGHBOURS_CHUNK], progress=progress))
+        probs = self._game.model.to_probabilities(np.concatenate(chunks))
+        shown = [c["index"] for c in self.classes]
+        top = probs.argmax(1)
+        return {
+            "base": mask.astype(np.uint8), "classes": shown,
+            "bars": probs[0, shown].astype(np.float32), "top_index": int(top[0]), "top_p": float(probs[0, top[0]]),
+            "neighbours": probs[1:, shown].astype(np.float32), "neighbour_top": top[1:].astype(np.int32),
+            "neighbour_top_p": probs[np.arange(1, m + 1), top[1:]].astype(np.float32),
+            "names": {str(int(i)): self._model.class_name(int(i)) for i in np.unique(top)},
+        }
+
+    def _speculate(self, mask: np.ndarray) -> None:
+        """Queue the one-toggle neighbourhood of ``mask`` (M > 12, no table): computed in the background."""
+        if self.speculate and self.n_superpixels > TABLE_MAX_PLAYERS and self.table is None:
+            self._dispatcher.submit(Request(-1, "neighbours", {"active": mask.astype(np.uint8)}))
+
+    @handles("neighbours")
+    def _on_neighbours(self, params: dict, ctx: RequestContext) -> dict:
+        """Evaluate the neighbours of a mask and send them (``{type: "neighbours", tables}``); any newer
+        request, or a change from Python, stops it (what was evaluated stays cached)."""
+        mask = self._check_mask(params.get("active"), "active")
+        others = [Request(-1, action, {}) for action in self._handlers if action != "neighbours"]
+
+        def yield_to_others(fraction: float) -> None:
+            if self._stop_speculating.is_set() or any(self._dispatcher.superseded(r) for r in others):
+                raise Cancelled("a newer request is waiting")
+            ctx.check()
+
+        tables = self._neighbourhood(mask, yield_to_others)
+        self._dispatcher.send({"type": "neighbours", "tables": tables})
+        return {}
 
     # -- view requests ------------------------------------------------------------------------------------
     @handles("predict")
     def _on_predict(self, params: dict, ctx: RequestContext) -> dict:
-        return self._predict(self._check_mask(params.get("active"), "active"), ctx)
+        mask = self._check_mask(params.get("active"), "active")
+        answer = self._predict(mask, ctx)
+        self._speculate(mask)
+        return answer
 
-    @handles("sync")  # the view answered from the table; the kernel's state follows
+    @handles("sync")  # the view answered from a table; the kernel's state follows (and confirms it)
     def _on_sync(self, params: dict, ctx: RequestContext) -> dict:
-        return self._predict(self._check_mask(params.get("active"), "active"), ctx)
+        mask = self._check_mask(params.get("active"), "active")
+        answer = self._predict(mask, ctx)
+        self._speculate(mask)
+        return answer
 
     @handles("explain")
     def _on_explain(self, params: dict, ctx: RequestContext) -> dict:
@@ -303,9 +413,12 @@ class SuperpixelExplorer(ExplainerWidget):
         if self._is_applying or self._model is None or change["new"] is None:
             return
         from_view = "active" in getattr(self, "_property_lock", {})
+        self._stop_speculating.set()  # a neighbourhood being computed gives way
         with self._compute_lock:
+            self._stop_speculating.clear()
             try:
                 self._predict(change["new"], DIRECT)
+                self._refresh_tables()
             except Exception as exc:
                 old = change["old"]
                 with self._applying():  # keep the traits true to what the probabilities describe
@@ -373,9 +486,9 @@ class SuperpixelExplorer(ExplainerWidget):
         if method in SEGMENTATION_METHODS:
             self._seg_params[method] = dict(params)
         with self._applying(ctx):
-            self.image = game.segmentation.image
-            self.labels = game.segmentation.labels
-            self.fill_image = to_display(game.fills[0], self._image.value_range)
+            self.image = page_image(game.segmentation.image)  # display-sized copies: full size stays here
+            self.labels = page_labels(game.segmentation.labels)
+            self.fill_image = page_image(to_display(game.fills[0], self._image.value_range))
             self.n_superpixels = m
             self.seg_method = method
             spec = SEGMENTATION_METHODS.get(method)
@@ -389,6 +502,7 @@ class SuperpixelExplorer(ExplainerWidget):
             self.top = self._top(full)
             self._probs = full
             self._publish_table()
+        self._refresh_tables(ctx)
 
     def _class_list(self, probs: np.ndarray, target: int) -> list[dict]:
         order = [int(i) for i in np.argsort(-probs)[: self.top_k]]
@@ -408,6 +522,7 @@ class SuperpixelExplorer(ExplainerWidget):
             self.bars = np.array([probs[c["index"]] for c in self.classes], dtype=np.float32)
             self._clear_overlay()
             self._publish_table()
+        self._refresh_tables(ctx)
 
     @traitlets.observe("target")
     def _target_changed(self, change: dict) -> None:
