@@ -11,6 +11,7 @@ from .adapters.text_models import TextModel, as_text_model  # issue 15
 from ._progress import progress_bars
 from .errors import InputError, ModelError, NbexplainError, NotDifferentiableError, UnknownArgumentError
 from .explain.counterfactual import Counterfactual, CounterfactualResult, counterfactual  # issue 4
+from .explain.documents import Datasheet, ModelCard, datasheet, model_card  # issue 16
 from .explain.effects import (  # issue 5: feature effects and global views
     ALE,
     ICE,
@@ -23,14 +24,13 @@ from .explain.effects import (  # issue 5: feature effects and global views
     partial_dependence,
     permutation_importance,
 )
-from .explain.fairness import Audit, Datasheet, ModelCard, audit, datasheet, model_card  # issue 16
+from .explain.fairness import Audit, audit  # issue 16
 from .explain.internals import (  # issue 13: inside the network
     ChannelGallery,
     DatasetExamples,
     FeatureMaps,
     Filters,
     MaximizedImage,
-    WeightRecorder,
     dataset_examples,
     feature_maps,
     filters,
@@ -97,6 +97,7 @@ from .explain.trust import (  # issue 17: can we trust this explanation?
     sensitivity_max,
     stability,
 )
+from .explain.weights import WeightRecorder  # issue 13: weight histograms across training
 from .inputs.images import as_image
 from .inputs.segmentation import Segmentation, segment  # issue 3
 from .inputs.tables import Table, as_table

@@ -105,16 +105,32 @@ def check_positive_int(value: Any, name: str) -> int:
     return int(value)
 
 
-def check_int_pair(value: Any, name: str) -> tuple[int, int]:
-    """``value`` — a positive int or a pair of them — as a ``(rows, columns)`` pair (a window, a stride)."""
+def check_int_pair(value: Any, name: str, minimum: int = 1, pair_name: str = "a pair") -> tuple[int, int]:
+    """``value`` — an int >= ``minimum`` or a pair of them — as a ``(rows, columns)`` pair (a window, a stride,
+    an image's size); ``pair_name`` says what the pair is in the message."""
     pair = (value, value) if is_int(value) else value
     try:
-        ok = len(pair) == 2 and all(is_int(v) and v >= 1 for v in pair)
+        ok = len(pair) == 2 and all(is_int(v) and v >= minimum for v in pair)
     except TypeError:  # no len(): not a pair
         ok = False
     if not ok or isinstance(pair, (str, bytes)):
-        raise InputError(f"{name} must be a positive int or a pair of them; got {value!r}")
+        one = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        raise InputError(f"{name} must be {one} or {pair_name} of them; got {value!r}")
     return int(pair[0]), int(pair[1])
+
+
+def check_range(value: Any, name: str) -> tuple[float, float]:
+    """``value`` as a ``(low, high)`` pair of finite numbers with low < high (a colour scale, a value range)."""
+    try:
+        low, high = value
+        ok = is_number(low) and is_number(high)
+    except (TypeError, ValueError):  # not a pair
+        ok = False
+    if not ok:
+        raise InputError(f"{name} must be a (low, high) pair of numbers; got {value!r}")
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise InputError(f"{name} must have low < high, both finite; got {value!r}")
+    return float(low), float(high)
 
 
 def check_seed(seed: Any, name: str = "seed") -> int | None:
@@ -203,6 +219,6 @@ def check_finite_array(value: Any, name: str, *, ndim: int | None = None, dtype=
 __all__ = [
     "check_bool", "check_callable", "check_choice", "check_finite_array", "check_int", "check_int_pair",
     "check_keywords", "check_number", "check_options", "check_positive", "check_positive_int", "check_probability",
-    "check_seed", "is_int", "is_number",
+    "check_range", "check_seed", "is_int", "is_number",
     "nearest",
 ]

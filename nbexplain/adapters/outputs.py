@@ -29,6 +29,13 @@ from .model import Model
 OUTPUTS = ("probability", "score")
 
 
+def check_output(output: Any) -> str:
+    """``output`` as "probability" or "score" (the old spelling "probabilities" warns, pointing at the caller of
+    the public function that called this)."""
+    return check_choice(renamed_value(output, "output", {"probabilities": "probability"}, stacklevel=4),
+                        "output", OUTPUTS)
+
+
 def resolve_target(target: Any, probabilities: np.ndarray, class_names: Sequence[str] | None, name: str = "target") -> int:
     """``target`` as a class index: None means the predicted class; names are looked up in class_names."""
     n = len(probabilities)
@@ -157,4 +164,4 @@ def _known_layout(model: Model) -> tuple[bool, int] | None:
     return False, 1
 
 
-__all__ = ["OUTPUTS", "Output", "class_scores", "is_regression", "local_output", "resolve_target", "tabular_output"]
+__all__ = ["OUTPUTS", "Output", "check_output", "class_scores", "is_regression", "local_output", "resolve_target", "tabular_output"]

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from .coded import CodedTable
 
 FEATURES = ("Income", "Limit", "Rating", "Cards", "Age", "Education", "Gender", "Student", "Married", "Ethnicity")
 CATEGORIES = {
@@ -44,7 +45,7 @@ CLASS_NAMES = ("low balance", "high balance")
 
 
 @dataclass
-class CreditData:
+class CreditData(CodedTable):
     """The Credit data as arrays.
 
     Attributes
@@ -76,18 +77,9 @@ class CreditData:
     class_names: list[str] = field(default_factory=lambda: list(CLASS_NAMES))
     threshold: float = 1000.0
 
-    @property
-    def categorical(self) -> list[str]:
-        """Names of the categorical features."""
-        return list(self.categories)
-
     def frame(self) -> Any:
         """The features as a pandas DataFrame with category labels (needs pandas)."""
-        import pandas as pd
-
-        df = pd.DataFrame(self.X, columns=self.feature_names)
-        for name, labels in self.categories.items():
-            df[name] = pd.Categorical.from_codes(self.X[:, self.feature_names.index(name)].astype(int), labels)
+        df = self.coded_frame()
         for name in self.integer:
             df[name] = df[name].astype(int)
         return df

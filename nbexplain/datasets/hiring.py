@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int, check_number, check_seed
+from .coded import CodedTable
 
 FEATURES = ("experience", "skill_test", "education", "interview", "career_gap", "commute_km", "referral")
 CATEGORIES = {"education": ["high school", "bachelor", "master", "doctorate"], "referral": ["No", "Yes"]}
@@ -41,7 +42,7 @@ HIRED_SHARE = 0.35
 
 
 @dataclass
-class HiringData:
+class HiringData(CodedTable):
     """The hiring data as arrays.
 
     Attributes
@@ -69,18 +70,11 @@ class HiringData:
     proxy: str = "career_gap"
     bias: float = 1.0
 
-    @property
-    def categorical(self) -> list[str]:
-        """Names of the categorical features."""
-        return list(self.categories)
-
     def frame(self) -> Any:
         """The features and the sensitive attributes as a pandas DataFrame (needs pandas)."""
         import pandas as pd
 
-        df = pd.DataFrame(self.X, columns=self.feature_names)
-        for name, labels in self.categories.items():
-            df[name] = pd.Categorical.from_codes(self.X[:, self.feature_names.index(name)].astype(int), labels)
+        df = self.coded_frame()
         for name, values in self.sensitive.items():
             df[name] = pd.Categorical(values, categories=list(GROUPS[name]))
         return df

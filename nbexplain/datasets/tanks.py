@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from .training import frozen, train_classifier
 
 CLASS_NAMES = ("no tank", "tank")
 
@@ -478,27 +479,10 @@ def train_tank_classifier(
     if not (isinstance(lr, (int, float)) and lr > 0):
         raise InputError(f"lr must be a positive number; got {lr!r}")
     x = _as_tensor(data.images)
-    y = torch.from_numpy(data.labels)
-    order_rng = np.random.default_rng(seed)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = _network()
-        optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-        model.train()
-        for _ in range(epochs):
-            order = torch.from_numpy(order_rng.permutation(len(y)))
-            for start in range(0, len(y), batch_size):
-                idx = order[start : start + batch_size]
-                optimiser.zero_grad()
-                loss = torch.nn.functional.cross_entropy(model(x[idx]), y[idx])
-                loss.backward()
-                optimiser.step()
+    model = train_classifier(_network, x, torch.from_numpy(data.labels), epochs=epochs, seed=seed, lr=lr,
+                             batch_size=batch_size)
     _recalibrate_batchnorm(model, x)
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)  # a frozen, explained model; attribution needs input gradients only
-    model.class_names = list(data.class_names)
-    return model
+    return frozen(model, data.class_names)
 
 
 def tank_classifier(biased: bool = True, seed: int = 0, epochs: int = 6, n: int = 600):

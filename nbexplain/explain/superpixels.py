@@ -36,16 +36,16 @@ from ..errors import InputError
 from ..inputs.segmentation import Segmentation, segment_parameters
 from ..methods.coalitions.anchors import AnchorSearch, CoalitionSampler, anchor_search
 from ..methods.coalitions.curves import Curves, perturbation_curves, ranking_order
-from ..methods.coalitions.lime import LimeFit, lime
+from ..methods.coalitions.lime import lime
 from ..methods.coalitions.shapley import SHAPLEY_METHODS, shapley
 from ..methods.coalitions.superpixels import SuperpixelGame, game_for
 from ..plotting.superpixels import draw_curves, draw_segmentation
-from .result import Result
+from .coalition_results import LimeScores, PlayerScores, ShapleyScores
 
 
 # -- results ----------------------------------------------------------------------------------------------------
 @dataclass(kw_only=True)
-class SuperpixelResult(Result):
+class SuperpixelResult(PlayerScores):
     """What the superpixel results share: their game's context, one score per superpixel, their quality.
 
     Attributes
@@ -59,27 +59,13 @@ class SuperpixelResult(Result):
     ``quality()`` (how far to trust them, in lines).
     """
 
-    target: int
-    target_name: str
     segmentation: Segmentation
-    output: str = "probability"
-    kind: ClassVar[str] = ""
-    label: ClassVar[str] = ""
-    scored: ClassVar[str] = ""  # the field holding one score per superpixel
 
-    @property
-    def scores(self) -> np.ndarray:
-        """(M,) one number per superpixel, drawn over the image."""
-        return getattr(self, self.scored)
-
-    @property
-    def headline(self) -> str:
-        """What the scores are, in a few words (the title of views and plots)."""
-        return f"{self.label} for {self.target_name}"
-
-    def quality(self) -> list[str]:
-        """How far to trust the result, in short lines (for views and plot titles)."""
-        return []
+    @staticmethod
+    def fields_of(game: SuperpixelGame) -> dict:
+        """The fields every superpixel result takes from its game."""
+        return {"target": game.target, "target_name": game.target_name, "segmentation": game.segmentation,
+                "output": game.output}
 
     def summary(self) -> str:
         """The result in one line: what it is and its first two quality lines."""
@@ -108,19 +94,9 @@ class SuperpixelResult(Result):
 
 
 @dataclass
-class LimeImage(LimeFit, SuperpixelResult):
-    """A LIME explanation of one image and class (the fields of
-    :class:`~nbexplain.methods.coalitions.lime.LimeFit`: ``weights`` per superpixel, ``intercept``,
-    ``local_prediction``, ``prediction``, ``score`` — the fidelity — and the samples), with its image."""
-
-    kind: ClassVar[str] = "lime"
-    label: ClassVar[str] = "LIME weights"
-    scored: ClassVar[str] = "weights"
-
-    @property
-    def fidelity(self) -> float:
-        """The surrogate's weighted R² on its samples (``score``)."""
-        return self.score
+class LimeImage(LimeScores, SuperpixelResult):
+    """A LIME explanation of one image and class: a weight per superpixel and the surrogate's fidelity (the
+    fields of :class:`~nbexplain.explain.coalition_results.LimeScores`), with its image."""
 
     def quality(self) -> list[str]:
         return [f"fidelity (weighted R²) {self.score:.3f}",
@@ -129,35 +105,10 @@ class LimeImage(LimeFit, SuperpixelResult):
 
 
 @dataclass
-class ShapleyImage(SuperpixelResult):
-    """Shapley values of the superpixels of one image for one class.
-
-    Attributes
-    ----------
-    values : (M,) - each superpixel's Shapley value.
-    base_value : float - v(no superpixel): the output on the fill alone.
-    full_value : float - v(all): the output on the image.
-    efficiency_gap : float - ``values.sum() - (full_value - base_value)`` (0 up to rounding).
-    std : (M,) or None - standard errors of sampled values.
-    method : str - "exact", "sampled" or "kernel".
-    n_evaluations : int - coalitions the estimator used (the game's cache may have served some).
-    table : (2**M,) or None - the full value table when computed exactly (row b = bitmask b).
-    """
-
-    values: np.ndarray
-    base_value: float
-    full_value: float
-    efficiency_gap: float
-    std: np.ndarray | None
-    method: str
-    n_evaluations: int
-    table: np.ndarray | None = None
-    kind: ClassVar[str] = "shapley"
-    scored: ClassVar[str] = "values"
-
-    @property
-    def label(self) -> str:  # type: ignore[override]
-        return f"Shapley values ({self.method})"
+class ShapleyImage(ShapleyScores, SuperpixelResult):
+    """Shapley values of the superpixels of one image for one class (the fields of
+    :class:`~nbexplain.explain.coalition_results.ShapleyScores`; ``base_value`` is the output on the fill
+    alone), with its image."""
 
     def quality(self) -> list[str]:
         std = "" if self.std is None else f", max std error {float(np.max(self.std)):.2g}"
@@ -239,12 +190,6 @@ class PerturbationCurves(Curves, SuperpixelResult):
                                  title=f"{self.headline} (bright = first)")
 
 
-def _context(game: SuperpixelGame) -> dict:
-    """The fields every superpixel result takes from its game."""
-    return {"target": game.target, "target_name": game.target_name, "segmentation": game.segmentation,
-            "output": game.output}
-
-
 def _game(door, model: Any, image: Any, segmentation: Any, fill: Any, target: Any, output: str | None,
           segment_params: dict) -> SuperpixelGame:
     """The game ``door`` explains (see :func:`~nbexplain.methods.coalitions.superpixels.game_for`); a keyword
@@ -317,9 +262,7 @@ def lime_image(
     game = _game(lime_image, model, image, segmentation, fill, target, output, segment_params)
     fit = lime(game, n_samples, kernel_width=kernel_width, alpha=alpha, coalitions=coalitions, seed=seed,
                progress=reporter(progress, "LIME"))
-    fields = {**vars(fit), "intercept": float(fit.intercept), "local_prediction": float(fit.local_prediction),
-              "score": float(fit.score)}
-    return LimeImage(**fields, **_context(game))
+    return LimeImage.of(fit, **SuperpixelResult.fields_of(game))
 
 
 def shapley_image(
@@ -372,11 +315,7 @@ def shapley_image(
     game = _game(shapley_image, model, image, segmentation, fill, target, output, segment_params)
     sv = shapley(game, method, max_exact=max_exact, n_permutations=n_permutations, n_samples=n_samples,
                  antithetic=antithetic, seed=seed, progress=reporter(progress, "Shapley values"))
-    return ShapleyImage(
-        values=sv.values[:, 0], base_value=float(sv.base_value[0]), full_value=float(sv.full_value[0]),
-        efficiency_gap=float(sv.efficiency_gap[0]), std=None if sv.std is None else sv.std[:, 0],
-        method=sv.method, n_evaluations=sv.n_evaluations, table=None if sv.table is None else sv.table[:, 0],
-        **_context(game))
+    return ShapleyImage.of(sv, **SuperpixelResult.fields_of(game))
 
 
 def anchor_image(
@@ -444,7 +383,7 @@ def anchor_image(
                           batch_size=batch_size, beam_size=beam_size, max_anchor_size=max_anchor_size,
                           min_samples_start=min_samples_start, max_samples=max_samples,
                           progress=reporter(progress, "anchor search"))
-    return Anchor(**vars(found), p_present=sampler.p, **_context(game))
+    return Anchor(**vars(found), p_present=sampler.p, **SuperpixelResult.fields_of(game))
 
 
 def deletion_insertion(
@@ -492,7 +431,7 @@ def deletion_insertion(
     if order is None:
         order = ranking_order(scores, game.n_players)
     curves = perturbation_curves(game, order, progress=reporter(progress, "deletion and insertion curves"))
-    return PerturbationCurves(**vars(curves), **_context(game))
+    return PerturbationCurves(**vars(curves), **SuperpixelResult.fields_of(game))
 
 
 __all__ = ["Anchor", "LimeImage", "PerturbationCurves", "ShapleyImage", "SuperpixelGame", "SuperpixelResult",

@@ -42,19 +42,15 @@ from ..inputs.text import TokenizedText, tokenize
 from ..methods.coalitions.anchors import AnchorSearch, CoalitionSampler
 from ..methods.coalitions.confident import confident_anchor_search
 from ..methods.coalitions.game import check_output
-from ..methods.coalitions.lime import LimeFit, lime
+from ..methods.coalitions.lime import lime
 from ..methods.coalitions.masks import all_coalitions
 from ..methods.coalitions.shapley import SHAPLEY_METHODS, exact_shapley, shapley
-from ..methods.coalitions.tokens import (
-    TokenGame,
-    check_mask,
-    covered_examples,
-    lime_text_coalitions,
-)
+from ..methods.coalitions.tokens import TokenGame, covered_examples, game_for, lime_text_coalitions
 from ..methods.text.gradients import METHODS as GRADIENT_METHODS
-from ..methods.text.gradients import embedding_attributions
+from ..methods.text.gradients import baseline_id, embedding_attributions, token_positions
 from ..plotting.text import draw_tokens, rows_needed
-from .result import Result, frame
+from .coalition_results import LimeScores, PlayerScores, ShapleyScores, confirmed_precision
+from .result import frame
 
 #: most players for which ``method="auto"`` enumerates every coalition (2**14 = 16,384 texts)
 MAX_EXACT = 14
@@ -62,7 +58,7 @@ MAX_EXACT = 14
 
 # -- results ----------------------------------------------------------------------------------------------------
 @dataclass(kw_only=True)
-class TextResult(Result):
+class TextResult(PlayerScores):
     """What text results share: the text and its players, the explained class, one score per player.
 
     Attributes
@@ -79,22 +75,17 @@ class TextResult(Result):
 
     tokens: TokenizedText
     groups: list
-    target: int
-    target_name: str
-    output: str = "probability"
     mask: str | None = None
-    kind: ClassVar[str] = ""
-    label: ClassVar[str] = ""
-    scored: ClassVar[str] = ""
+
+    @staticmethod
+    def fields_of(game: TokenGame) -> dict:
+        """The fields every text result takes from its game."""
+        return {"tokens": game.tokens, "groups": list(game.groups), "target": game.target,
+                "target_name": game.target_name, "output": game.output, "mask": game.mask}
 
     @property
     def text(self) -> str:
         return self.tokens.text
-
-    @property
-    def scores(self) -> np.ndarray:
-        """(M,) one number per player."""
-        return np.asarray(getattr(self, self.scored), dtype=np.float64)
 
     @property
     def token_scores(self) -> np.ndarray:
@@ -117,14 +108,6 @@ class TextResult(Result):
     @property
     def outcome_label(self) -> str:
         return f"P({self.target_name})" if self.output == "probability" else f"score of {self.target_name}"
-
-    @property
-    def headline(self) -> str:
-        return f"{self.label} for {self.target_name}"
-
-    def quality(self) -> list[str]:
-        """How far to trust the result, in short lines (for views and plot titles)."""
-        return []
 
     def summary(self) -> str:
         """One line: what it is, the players that push most, and its first quality line."""
@@ -160,19 +143,9 @@ class TextResult(Result):
 
 
 @dataclass
-class LimeText(LimeFit, TextResult):
-    """A LIME explanation of one text and class (the fields of
-    :class:`~nbexplain.methods.coalitions.lime.LimeFit`: ``weights`` per player, ``intercept``,
-    ``local_prediction``, ``prediction``, ``score`` — the fidelity — and the samples), with its text."""
-
-    kind: ClassVar[str] = "lime"
-    label: ClassVar[str] = "LIME weights"
-    scored: ClassVar[str] = "weights"
-
-    @property
-    def fidelity(self) -> float:
-        """The surrogate's weighted R² on its samples (``score``)."""
-        return self.score
+class LimeText(LimeScores, TextResult):
+    """A LIME explanation of one text and class: a weight per player (token, phrase...) and the surrogate's
+    fidelity (the fields of :class:`~nbexplain.explain.coalition_results.LimeScores`), with its text."""
 
     def quality(self) -> list[str]:
         return [f"fidelity (weighted R²) {self.score:.3f}",
@@ -181,34 +154,10 @@ class LimeText(LimeFit, TextResult):
 
 
 @dataclass
-class ShapleyText(TextResult):
-    """Shapley values of the players of one text for one class.
-
-    Attributes
-    ----------
-    values : (M,) - each player's Shapley value.
-    base_value : float - v(no player): the output on the text with every token removed (or masked).
-    full_value : float - v(all): the output on the text.
-    efficiency_gap : float - ``values.sum() - (full_value - base_value)`` (0 up to rounding).
-    std : (M,) or None - standard errors of sampled values.
-    method : str - "exact", "sampled" or "kernel".
-    n_evaluations : int - coalitions the estimator used (the game's cache may have served some).
-    """
-
-    values: np.ndarray
-    base_value: float
-    full_value: float
-    efficiency_gap: float
-    std: np.ndarray | None
-    method: str
-    n_evaluations: int
-    table: np.ndarray | None = field(default=None, repr=False)
-    kind: ClassVar[str] = "shapley"
-    scored: ClassVar[str] = "values"
-
-    @property
-    def label(self) -> str:  # type: ignore[override]
-        return f"Shapley values ({self.method})"
+class ShapleyText(ShapleyScores, TextResult):
+    """Shapley values of the players of one text for one class (the fields of
+    :class:`~nbexplain.explain.coalition_results.ShapleyScores`; ``base_value`` is the output on the text with
+    every token removed, or masked), with its text."""
 
     def quality(self) -> list[str]:
         std = "" if self.std is None else f", largest standard error {float(np.max(self.std)):.2g}"
@@ -254,7 +203,7 @@ class AnchorText(AnchorSearch, TextResult):
         return f"anchor for {self.target_name}: {words}"
 
     def quality(self) -> list[str]:
-        return [_precision_line(self.precision, self.precision_lower, self.threshold, self.meets_threshold),
+        return [confirmed_precision(self.precision, self.precision_lower, self.threshold, self.meets_threshold),
                 f"coverage {self.coverage:.3g}",
                 f"{self.n_samples} perturbed texts evaluated"]
 
@@ -311,40 +260,6 @@ class TextAttribution(TextResult):
             return [f"Σ attributions = {total:.4f} = f(text) − f(baseline) = {self.prediction:.4f} − "
                     f"{self.baseline_prediction:.4f} (convergence delta {self.convergence_delta:.2g})"]
         return [f"f(text) = {self.prediction:.4f}; gradient × embedding at the text (no completeness)"]
-
-
-# -- helpers ----------------------------------------------------------------------------------------------------
-def _precision_line(precision: float, lower: float, threshold: float, met: bool) -> str:
-    """An anchor's precision against its threshold, in words."""
-    if met:
-        return f"precision {precision:.3f} (≥ {threshold:g} with confidence: lower bound {lower:.3f})"
-    return (f"precision {precision:.3f}, not confirmed ≥ {threshold:g} (lower bound {lower:.3f}): no anchor found "
-            "within the sample budget")
-
-
-def _game(model: Any, text: Any, tokens: Any, groups: Any, mask: Any, target: Any, output: str | None,
-          class_names: Any, tokenizer: Any) -> TokenGame:
-    """``model`` itself when it is a :class:`TokenGame` (sharing its cache; ``groups``, ``target`` and
-    ``output`` may differ), else a new game of ``text``."""
-    if isinstance(model, TokenGame):
-        if text is not None or tokens is not None or tokenizer is not None or class_names is not None:
-            raise InputError("pass either a TokenGame (which has its text, tokens and model), or a model with a "
-                             "text, not both")
-        if mask is not None and check_mask(mask) != model.mask:
-            raise InputError(f"mask={mask!r} differs from the game's {model.mask!r}; make a TokenGame with it")
-        game = model.view(target=target, output=output)
-        return game if groups is None else game.grouped(groups)
-    if text is None:
-        raise InputError("text is required (or pass a TokenGame as the model)")
-    return TokenGame(model, text, tokens="word" if tokens is None else tokens, groups="token" if groups is None
-                     else groups, mask=check_mask(mask), target=target,
-                     output="probability" if output is None else output, class_names=class_names,
-                     tokenizer=tokenizer)
-
-
-def _context(game: TokenGame) -> dict:
-    return {"tokens": game.tokens, "groups": list(game.groups), "target": game.target,
-            "target_name": game.target_name, "output": game.output, "mask": game.mask}
 
 
 # -- front doors ----------------------------------------------------------------------------------------------------
@@ -411,15 +326,13 @@ def lime_text(
     >>> lime = nbx.lime_text(clf, "a dull, lifeless film", class_names=["negative", "positive"])
     >>> lime.top(2), round(lime.fidelity, 2)
     """
-    game = _game(model, text, tokens, groups, mask, target, output, class_names, tokenizer)
+    game = game_for(model, text, tokens, groups, mask, target, output, class_names, tokenizer)
     if coalitions is None:
         n = check_int(n_samples, "n_samples", minimum=2)
         coalitions = lime_text_coalitions(n, game.n_players, np.random.default_rng(check_seed(seed)))
     fit = lime(game, kernel_width=kernel_width, alpha=alpha, coalitions=coalitions,
                progress=reporter(progress, f"LIME ({len(coalitions):,} texts)"))
-    fields = {**vars(fit), "intercept": float(fit.intercept), "local_prediction": float(fit.local_prediction),
-              "score": float(fit.score), "prediction": float(fit.prediction)}
-    return LimeText(**fields, **_context(game))
+    return LimeText.of(fit, **TextResult.fields_of(game))
 
 
 def shapley_text(
@@ -472,7 +385,7 @@ def shapley_text(
     """
     check_choice(method, "method", SHAPLEY_METHODS)
     max_exact = check_int(max_exact, "max_exact", minimum=1)
-    game = _game(model, text, tokens, groups, mask, target, output, class_names, tokenizer)
+    game = game_for(model, text, tokens, groups, mask, target, output, class_names, tokenizer)
     report = reporter(progress, f"Shapley values ({game.n_players} players)")
     if method == "exact" or (method == "auto" and game.n_players <= max_exact):
         # the 2**M texts as one lazy batch, run at the model's own batch sizes (one call for a pipeline)
@@ -480,11 +393,7 @@ def shapley_text(
     else:
         sv = shapley(game, method, n_permutations=n_permutations, n_samples=n_samples, antithetic=antithetic,
                      seed=seed, progress=report)
-    return ShapleyText(
-        values=sv.values[:, 0], base_value=float(sv.base_value[0]), full_value=float(sv.full_value[0]),
-        efficiency_gap=float(sv.efficiency_gap[0]), std=None if sv.std is None else sv.std[:, 0],
-        method=sv.method, n_evaluations=sv.n_evaluations, table=None if sv.table is None else sv.table[:, 0],
-        **_context(game))
+    return ShapleyText.of(sv, **TextResult.fields_of(game))
 
 
 def anchor_text(
@@ -543,7 +452,7 @@ def anchor_text(
     >>> a.words, round(a.precision, 2)
     (['superb'], 1.0)
     """
-    game = _game(model, text, tokens, groups, mask, target, None, class_names, tokenizer)
+    game = game_for(model, text, tokens, groups, mask, target, None, class_names, tokenizer)
     n_examples = check_int(n_examples, "n_examples", minimum=0)
     sampler = CoalitionSampler(game, p_present, None, seed)
     found = confident_anchor_search(sampler, threshold=threshold, delta=delta, tau=tau, tolerance=tolerance,
@@ -552,7 +461,7 @@ def anchor_text(
                           progress=reporter(progress, "anchor search"))
     kept, flipped = covered_examples(game, found.anchor, sampler.p, sampler.rng, keep=n_examples)
     return AnchorText(**vars(found), p_present=sampler.p, kept=game.texts(kept) if len(kept) else [],
-                      flipped=game.texts(flipped) if len(flipped) else [], **_context(game))
+                      flipped=game.texts(flipped) if len(flipped) else [], **TextResult.fields_of(game))
 
 
 def attribute_text(
@@ -620,8 +529,8 @@ def attribute_text(
     toks = tokenize(text, tokens if tokens is not None else getattr(m.tokenizer, "tokenizer", "word"))
     if toks.n_tokens == 0:
         raise InputError(f"text has no tokens to explain: {text[:60]!r}")
-    found = embedding_attributions(m, text, target, output, method, _baseline_id(m, baseline), n_steps)
-    position_token = _align(m.tokenizer, toks, text, len(found.values))
+    found = embedding_attributions(m, text, target, output, method, baseline_id(m, baseline), n_steps)
+    position_token = token_positions(m.tokenizer, toks, text, len(found.values))
     assigned = position_token >= 0
     values = np.bincount(position_token[assigned], weights=found.values[assigned], minlength=toks.n_tokens)
     return TextAttribution(values=values, method=method, prediction=found.prediction,
@@ -629,34 +538,6 @@ def attribute_text(
                            unassigned=float(found.values[~assigned].sum()), tokens=toks,
                            groups=[np.array([i]) for i in range(toks.n_tokens)], target=target,
                            target_name=m.class_name(target), output=output)
-
-
-def _baseline_id(model: TextModel, baseline: Any) -> int:
-    if isinstance(baseline, (int, np.integer)) and not isinstance(baseline, bool):
-        return int(baseline)
-    check_choice(baseline, "baseline", ["pad", "unk"])
-    if baseline == "unk":
-        return int(getattr(model.tokenizer, "UNKNOWN", 1))
-    padding = getattr(model.embedding, "padding_idx", None)
-    return int(padding if padding is not None else getattr(model.tokenizer, "PAD", 0))
-
-
-def _align(tokenizer: Any, toks: TokenizedText, text: str, n_positions: int) -> np.ndarray:
-    """The displayed token each id position sits on (-1: none), from the tokenizer's ``spans(text)``, else
-    one id per token in order (padding after them)."""
-    out = np.full(n_positions, -1, dtype=np.int64)
-    spans = getattr(tokenizer, "spans", None)
-    if callable(spans):
-        for p, (start, stop) in enumerate(spans(text)[:n_positions]):
-            inside = np.flatnonzero((toks.starts < stop) & (toks.stops > start))
-            out[p] = inside[0] if len(inside) else -1
-        return out
-    ids_used = n_positions if n_positions == toks.n_tokens else None
-    if ids_used is None and n_positions < toks.n_tokens:
-        raise InputError(f"the tokenizer gives {n_positions} ids for {toks.n_tokens} tokens and has no "
-                         "spans(text) saying where they sit; give it one, or pass tokens= that match its ids")
-    out[:toks.n_tokens] = np.arange(toks.n_tokens)
-    return out
 
 
 __all__ = ["MAX_EXACT", "AnchorText", "LimeText", "ShapleyText", "TextAttribution", "TextResult", "TokenGame",

@@ -1,4 +1,5 @@
-"""What every static picture shares: fresh axes, PNG bytes, colour scales, and user text drawn as text.
+"""What every static picture shares: fresh axes (one, or a grid of panels), PNG bytes, colour scales, and user
+text drawn as text.
 
 matplotlib is imported inside the functions only, so the floors below never pay for it. User-supplied strings
 (feature and class names, tokens, group names) go through :func:`plain_text` before they reach a picture:
@@ -40,15 +41,39 @@ def axes(ax=None, figsize: tuple[float, float] = (4.2, 4)):
     return ax
 
 
-def check_limits(limits, name: str = "limits") -> tuple[float, float]:
-    """``limits`` as a ``(low, high)`` pair of finite numbers with low < high, or :class:`InputError`."""
-    try:
-        low, high = (float(v) for v in limits)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{name} must be a (low, high) pair of numbers; got {limits!r}") from exc
-    if not (np.isfinite(low) and np.isfinite(high) and low < high):
-        raise InputError(f"{name} must be finite with low < high; got {limits!r}")
-    return low, high
+def grid_axes(ax, k: int, ncols: int | None = None, *, cell: tuple[float, float] = (2.6, 2.1),
+              figsize: tuple[float, float] | None = None, constrained: bool = True) -> tuple[list, Any]:
+    """``k`` Axes in rows of ``ncols`` (default: one row) and their figure, for pictures of several panels.
+
+    ``ax`` None: a new pyplot figure of ``figsize`` inches (default ``cell`` inches per panel), with constrained
+    layout unless ``constrained=False``; one subplot: its place is split into the panels (it is removed); a
+    sequence of ``k`` Axes: those. Cells left over in the last row are switched off.
+    """
+    ncols = k if ncols is None else max(1, min(ncols, k))
+    nrows = -(-k // ncols)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure(figsize=figsize or (cell[0] * ncols + 0.4, cell[1] * nrows + 0.5),
+                         layout="constrained" if constrained else None)
+        spec = fig.add_gridspec(nrows, ncols)
+    elif hasattr(ax, "get_subplotspec") and hasattr(ax, "figure"):  # one Axes: split its place
+        outer = ax.get_subplotspec()
+        if outer is None:
+            raise InputError(f"ax must be None, a subplot (an Axes made by plt.subplots or add_subplot) whose place "
+                             f"the {k} panels share, or a sequence of {k} Axes; got an Axes placed by hand")
+        fig = ax.figure
+        ax.remove()
+        spec = outer.subgridspec(nrows, ncols)
+    else:
+        many = list(np.ravel(ax))
+        if len(many) != k:
+            raise InputError(f"ax must be None, one Axes or a sequence of {k} Axes (one per panel); got {len(many)}")
+        return many, many[0].figure
+    axes = [fig.add_subplot(spec[i // ncols, i % ncols]) for i in range(nrows * ncols)]
+    for extra in axes[k:]:
+        extra.set_axis_off()
+    return axes[:k], fig
 
 
 def png_of(draw: Callable[..., object], figsize=(4.2, 4), dpi: int = 80) -> bytes:
@@ -64,6 +89,11 @@ def png_of(draw: Callable[..., object], figsize=(4.2, 4), dpi: int = 80) -> byte
     return buf.getvalue()
 
 
+def png_of_axes(draw: Callable[[Any], object], figsize=(4.2, 4), dpi: int = 80) -> bytes:
+    """PNG bytes of what ``draw(ax)`` puts on the one Axes of a fresh figure (e.g. a result's ``plot``)."""
+    return png_of(lambda fig: draw(fig.add_subplot()), figsize=figsize, dpi=dpi)
+
+
 class ShownAsPNG:
     """Mixin for results: ``_repr_png_`` is a PNG of ``self.plot(ax=...)`` at ``_png_figsize`` inches.
 
@@ -77,8 +107,7 @@ class ShownAsPNG:
         return self._png_figsize
 
     def _repr_png_(self) -> bytes:
-        return png_of(lambda fig: self.plot(ax=fig.add_subplot()), figsize=self._png_size())
+        return png_of_axes(lambda ax: self.plot(ax=ax), figsize=self._png_size())
 
 
-__all__ = ["DIVERGING", "NEGATIVE", "POSITIVE", "SEQUENTIAL", "ShownAsPNG", "axes", "check_limits",
-           "default_cmap", "plain_text", "png_of"]
+__all__ = ["DIVERGING", "NEGATIVE", "POSITIVE", "SEQUENTIAL", "ShownAsPNG", "axes", "default_cmap", "grid_axes", "plain_text", "png_of", "png_of_axes"]

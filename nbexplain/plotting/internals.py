@@ -17,31 +17,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import InputError
-from .figure import POSITIVE, SEQUENTIAL, plain_text
+from .figure import POSITIVE, SEQUENTIAL, grid_axes, plain_text
 
 FLAG_COLOUR = POSITIVE
-
-
-def _grid_axes(ax, k: int, ncols: int, cell: tuple[float, float]):
-    """``k`` Axes in rows of ``ncols``: a new figure (``ax`` None), or sharing the place of one given Axes."""
-    ncols = max(1, min(ncols, k))
-    nrows = -(-k // ncols)
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        fig = plt.figure(figsize=(cell[0] * ncols + 0.4, cell[1] * nrows + 0.5), layout="constrained")
-        spec = fig.add_gridspec(nrows, ncols)
-    else:
-        if not (hasattr(ax, "get_subplotspec") and ax.get_subplotspec() is not None):
-            raise InputError("ax must be None or a subplot (an Axes made by plt.subplots or add_subplot) whose place "
-                             f"the {k} panels share")
-        fig, outer = ax.figure, ax.get_subplotspec()
-        ax.remove()
-        spec = outer.subgridspec(nrows, ncols)
-    axes = [fig.add_subplot(spec[i // ncols, i % ncols]) for i in range(nrows * ncols)]
-    for extra in axes[k:]:
-        extra.set_axis_off()
-    return axes[:k], fig
 
 
 def plot_weight_histograms(tracks: Sequence[tuple[str, np.ndarray, np.ndarray, str | None]], steps: np.ndarray,
@@ -53,7 +31,7 @@ def plot_weight_histograms(tracks: Sequence[tuple[str, np.ndarray, np.ndarray, s
 
     if not tracks:
         raise InputError("there are no parameters to draw")
-    axes, fig = _grid_axes(ax, len(tracks), ncols, (2.6, 2.1))
+    axes, fig = grid_axes(ax, len(tracks), ncols, cell=(2.6, 2.1))
     cmap = colormaps["viridis"]
     for a, (name, counts, edges, flag) in zip(axes, tracks, strict=True):
         s = len(counts)
@@ -88,7 +66,7 @@ def plot_channel_grid(pictures: np.ndarray, labels: Sequence[str], values: np.nd
     if n == 0:
         raise InputError("there are no channels to draw")
     ncols = ncols or min(8, max(1, int(np.ceil(np.sqrt(n * 1.5)))))
-    axes, fig = _grid_axes(ax, n, ncols, (1.3, 1.45))
+    axes, fig = grid_axes(ax, n, ncols, cell=(1.3, 1.45))
     vmin, vmax = limits if limits is not None else (None, None)
     for a, pic, label, value in zip(axes, pictures, labels, values, strict=True):
         if pic.ndim == 2:
@@ -129,7 +107,7 @@ def plot_examples(patches: np.ndarray, values: np.ndarray, row_labels: Sequence[
     """Rows of patches ((m, k, ph, pw, 3) uint8), strongest first, each titled with its activation; a row
     label at the left. Returns the Axes."""
     m, k = values.shape
-    axes, fig = _grid_axes(ax, m * k, k, (1.3, 1.4))
+    axes, fig = grid_axes(ax, m * k, k, cell=(1.3, 1.4))
     for i in range(m):
         for j in range(k):
             a = axes[i * k + j]

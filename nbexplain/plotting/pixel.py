@@ -14,14 +14,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import InputError
-from .figure import DIVERGING, axes, check_limits, default_cmap, plain_text
+from .._validation import check_range
+from .figure import DIVERGING, axes, default_cmap, grid_axes, plain_text
 
 
 def plot_attribution(result, ax=None, *, overlay=True, alpha=0.6, cmap=None, limits=None, title=None, colorbar=True):
     """Draw ``result.map`` (an AttributionMap) over its image; returns the Axes."""
     ax = axes(ax, figsize=(4.2, 4))
-    vmin, vmax = result.limits() if limits is None else check_limits(limits)
+    vmin, vmax = result.limits() if limits is None else check_range(limits, "limits")
     cmap = cmap or default_cmap(result.signed)
     if overlay:
         ax.imshow(result.image, interpolation="nearest")
@@ -37,30 +37,9 @@ def plot_attribution(result, ax=None, *, overlay=True, alpha=0.6, cmap=None, lim
     return ax
 
 
-def _k_axes(ax, k: int):
-    """``k`` Axes: new ones (``ax`` None), the ``k`` given, or ``k`` sharing the place of one given Axes."""
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, grid = plt.subplots(1, k, figsize=(2.6 * k + 0.6, 2.9), squeeze=False)
-        return list(grid[0])
-    if hasattr(ax, "get_subplotspec") and hasattr(ax, "figure"):  # one Axes: split its place into k
-        fig, spec = ax.figure, ax.get_subplotspec()
-        if spec is None:
-            raise InputError(f"ax must be None, a subplot or a sequence of {k} Axes to hold {k} maps; got an Axes "
-                             "placed by hand")
-        ax.remove()
-        cells = spec.subgridspec(1, k)
-        return [fig.add_subplot(cells[0, i]) for i in range(k)]
-    many = list(np.ravel(ax))
-    if len(many) != k:
-        raise InputError(f"ax must be None, one Axes or a sequence of {k} Axes (one per map); got {len(many)}")
-    return many
-
-
 def plot_comparison(results: Sequence, normalised: Sequence[np.ndarray], ax=None, *, alpha=0.6):
     """Several maps side by side on one shared diverging scale of normalised attribution; returns the k Axes."""
-    grid = _k_axes(ax, len(results))
+    grid, _ = grid_axes(ax, len(results), figsize=(2.6 * len(results) + 0.6, 2.9), constrained=False)
     im = None
     for a, res, norm in zip(grid, results, normalised, strict=True):
         a.imshow(res.image, interpolation="nearest")

@@ -137,7 +137,7 @@ def test_the_model_card_html_needs_no_network(page, tmp_path):
     page.wait_for_load_state("load")
     assert requests and [u for u in requests if not u.startswith(("file://", "data:"))] == []
     sections = page.locator("h2").all_inner_texts()
-    assert sections == [*nbx.explain.fairness.CARD_SECTIONS, "Harm assessment"]
+    assert sections == [*nbx.explain.documents.CARD_SECTIONS, "Harm assessment"]
     images = page.evaluate("() => [...document.images].map(i => [i.complete, i.naturalWidth])")
     assert len(images) >= 2 and all(done and width > 0 for done, width in images)  # the figures, drawn offline
     assert page.get_by_text(EVIL).count() >= 2 and page.evaluate("() => window.nbxOwned") is None

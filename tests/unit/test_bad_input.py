@@ -335,7 +335,7 @@ def test_gradcam_without_conv_layer(img):
         ),
         (
             {"model": len, "output": "scores"},
-            r"output='scores' is not valid: expected 'auto', 'logits' or 'probabilities'",
+            r"output='scores' is not valid: expected 'auto', 'logits' or 'probability'",
         ),
         (
             {"model": len, "batch_size": 0},

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 
 import nbexplain as nbx
 from nbexplain.errors import InputError
-from nbexplain.explain.fairness import CARD_SECTIONS, HARM_QUESTIONS
+from nbexplain.explain.documents import CARD_SECTIONS, HARM_QUESTIONS
 from nbexplain.methods.fairness.document import BLANK_MARK
 
 EVIL = '<img src=x onerror="window.owned=1"> *$5k* | [link](http://example.com)'

@@ -11,7 +11,8 @@ Outputs are cached by the *token* mask, so a game and its :meth:`TokenGame.group
 phrases or sentences as players) share every evaluation, as do LIME, Shapley values, anchors and a widget's
 clicks. :func:`lime_text_coalitions` is the ``lime`` package's text design (the number of removed players
 uniform in 1..M), and :func:`covered_examples` draws perturbations in which an anchor holds and sorts them by
-whether the prediction was kept.
+whether the prediction was kept. :func:`game_for` is the game a text explanation plays (a new one, or a
+:class:`TokenGame` given as the model, seen with another target, output or grouping).
 """
 
 from __future__ import annotations
@@ -123,6 +124,26 @@ class TokenGame(CoalitionGame):
         return pack_keys(z[:, self.player_of])
 
 
+def game_for(model: Any, text: Any, tokens: Any, groups: Any, mask: Any, target: Any, output: str | None,
+             class_names: Any, tokenizer: Any) -> TokenGame:
+    """The game a text explanation plays: ``model`` itself when it is a :class:`TokenGame` (sharing its cache;
+    ``groups``, ``target`` and ``output`` may differ), else a new game of ``text``."""
+    if isinstance(model, TokenGame):
+        if text is not None or tokens is not None or tokenizer is not None or class_names is not None:
+            raise InputError("pass either a TokenGame (which has its text, tokens and model), or a model with a "
+                             "text, not both")
+        if mask is not None and check_mask(mask) != model.mask:
+            raise InputError(f"mask={mask!r} differs from the game's {model.mask!r}; make a TokenGame with it")
+        game = model.view(target=target, output=output)
+        return game if groups is None else game.grouped(groups)
+    if text is None:
+        raise InputError("text is required (or pass a TokenGame as the model)")
+    return TokenGame(model, text, tokens="word" if tokens is None else tokens, groups="token" if groups is None
+                     else groups, mask=check_mask(mask), target=target,
+                     output="probability" if output is None else output, class_names=class_names,
+                     tokenizer=tokenizer)
+
+
 class TextRows(LazyRows):
     """A lazy (N,) batch of strings: the text with the tokens of each mask kept, built when sliced."""
 
@@ -161,4 +182,4 @@ def covered_examples(game: CoalitionGame, anchor: tuple[int, ...], p_present: fl
     return z[agrees][:keep], z[~agrees][:keep]
 
 
-__all__ = ["TextRows", "TokenGame", "check_mask", "covered_examples", "lime_text_coalitions"]
+__all__ = ["TextRows", "TokenGame", "check_mask", "covered_examples", "game_for", "lime_text_coalitions"]

@@ -1,5 +1,7 @@
-"""Fairness kernels, arrays in -> arrays out: groups and intersections (:mod:`.groups`), per-group metrics
-counted in one pass (:mod:`.metrics`), bootstrap resamples and percentile intervals (:mod:`.bootstrap`),
-per-group ROC points, thresholds and trade-offs (:mod:`.thresholds`), proxy features (:mod:`.proxies`), and
-the Markdown/HTML document a model card or datasheet is written into (:mod:`.document`).
+"""Fairness kernels, arrays in -> arrays out: groups and intersections of the sensitive attributes
+(:mod:`.groups`), per-group metrics counted in one pass (:mod:`.metrics`), bootstrap resamples and percentile
+intervals (:mod:`.bootstrap`), disparities between groups (:mod:`.disparities`), the whole disaggregated
+evaluation of an audit (:mod:`.evaluation`), per-group ROC points, thresholds and trade-offs
+(:mod:`.thresholds`), proxy features (:mod:`.proxies`), what a model card or datasheet says (:mod:`.card`) and
+the Markdown/HTML document it is written into (:mod:`.document`).
 """

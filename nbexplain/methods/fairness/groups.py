@@ -3,7 +3,8 @@
 A *grouping* numbers the distinct values of an attribute ``0..G-1`` in sorted order (fairlearn's
 ``MetricFrame`` orders its groups the same way) and keeps their names; the intersection of several
 attributes is a grouping of the combinations that occur (Buolamwini & Gebru 2018, *Gender Shades*: a
-disparity can hide inside the marginals).
+disparity can hide inside the marginals). :func:`sensitive_columns` reads the sensitive attributes as a user
+names them (features of the data, or values kept apart), :func:`make_groupings` groups the rows by each.
 
 Examples
 --------
@@ -12,6 +13,8 @@ Examples
 ([0, 1, 0], ['F', 'M'])
 >>> intersection([g, grouping("Age", np.array([0, 0, 1]), {0: "young", 1: "old"})]).names
 ['F × young', 'F × old', 'M × young']
+>>> columns, features = sensitive_columns(["Gender"], len(table.values), table=table)   # the user's argument
+>>> make_groupings(columns, {"Gender": ["female", "male"]}, intersections=True)
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from ...errors import InputError
+from ...inputs.tables import Table, feature_index
 
 #: joins the names of an intersection's parts ("Female × Asian") and of the attributes ("Gender × Ethnicity")
 JOIN = " × "
@@ -116,4 +122,69 @@ def intersection(parts: Sequence[Grouping]) -> Grouping:
     return Grouping(JOIN.join(g.attribute for g in parts), codes.astype(np.int64).ravel(), names, labels)
 
 
-__all__ = ["JOIN", "Grouping", "grouping", "intersection", "label_name"]
+def _labels(values: Any, n: int, name: str) -> np.ndarray:
+    if hasattr(values, "to_numpy"):
+        values = values.to_numpy()
+    arr = np.asarray(values)
+    if arr.ndim != 1 or len(arr) != n:
+        raise InputError(f"sensitive attribute {name!r} must have one value per row ({n}); got shape {arr.shape}")
+    if arr.dtype == object:
+        arr = np.asarray([str(v) for v in arr])
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        raise InputError(f"sensitive attribute {name!r} has missing values: give them a group of their own")
+    return arr
+
+
+def sensitive_columns(sensitive: Any, n: int, table: Table | None = None,
+                      columns: Mapping[str, np.ndarray] | None = None) -> tuple[dict[str, np.ndarray], list[str]]:
+    """The sensitive attributes as ``{name: (n,) labels}`` and which of them are features of ``table``.
+
+    ``sensitive`` is a feature name or index (or a list of them), a mapping ``{name: values}``, or a pandas
+    DataFrame or Series; features are looked up in ``table`` (or ``columns``)."""
+    if sensitive is None:
+        raise InputError("sensitive must name the sensitive attributes: feature names, or {name: values}")
+    if hasattr(sensitive, "columns") and hasattr(sensitive, "to_numpy"):  # a DataFrame
+        sensitive = {str(c): sensitive[c] for c in sensitive.columns}
+    elif hasattr(sensitive, "to_numpy") and hasattr(sensitive, "name"):  # a Series
+        sensitive = {str(sensitive.name): sensitive}
+    if isinstance(sensitive, (str, int, np.integer)):
+        sensitive = [sensitive]
+    out: dict[str, np.ndarray] = {}
+    features: list[str] = []
+    if isinstance(sensitive, Mapping):
+        for name, values in sensitive.items():
+            out[str(name)] = _labels(values, n, str(name))
+    elif isinstance(sensitive, Sequence) and not isinstance(sensitive, (str, bytes)):
+        if len(sensitive) == 0:
+            raise InputError("sensitive must name at least one attribute")
+        for item in sensitive:
+            if table is not None:
+                j = feature_index(table, item, "sensitive")
+                name = table.feature_names[j]
+                out[name] = table.values[:, j]
+                features.append(name)
+            elif columns is not None and str(item) in columns:
+                out[str(item)] = _labels(columns[str(item)], n, str(item))
+                features.append(str(item))
+            else:
+                raise InputError(f"sensitive={item!r} is not a column of the data; columns: {list(columns or [])[:30]}")
+    else:
+        raise InputError(f"sensitive must be feature names, a dict {{name: values}} or a DataFrame; got "
+                         f"{type(sensitive).__name__}")
+    if not out:
+        raise InputError("sensitive must name at least one attribute")
+    return out, features
+
+
+def make_groupings(columns: Mapping[str, np.ndarray], categories: Mapping | None, intersections: bool) -> list[Grouping]:
+    """One grouping per attribute (names from ``categories[attribute]`` when given), then their intersection."""
+    categories = categories or {}
+    if not isinstance(categories, Mapping):
+        raise InputError(f"categories must be a dict {{attribute: labels}}; got {type(categories).__name__}")
+    groupings = [grouping(name, values, categories.get(name)) for name, values in columns.items()]
+    if intersections and len(groupings) > 1:
+        groupings.append(intersection(groupings))
+    return groupings
+
+
+__all__ = ["JOIN", "Grouping", "grouping", "intersection", "label_name", "make_groupings", "sensitive_columns"]

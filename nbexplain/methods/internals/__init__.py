@@ -1,1 +1,2 @@
-"""Kernels that look inside a network: weight histograms, activations, maximisation, dataset examples."""
+"""Kernels that look inside a network: its layers and activations, parameters from modules or checkpoints, weight
+histograms and their diagnosis, maximisation (and its checked options), dataset examples."""

@@ -1,5 +1,6 @@
-"""A network's activations at named layers: forward hooks that keep a layer's output, and stop the forward
-pass once every layer asked for has run (the layers above are never computed).
+"""A network's layers and their activations: the torch module of a model and its layers by name, forward hooks
+that keep a layer's output, and stop the forward pass once every layer asked for has run (the layers above
+are never computed).
 
 Also watches ReLUs for dead units (Glorot, Bordes & Bengio 2011; the "dying ReLU" of Lu et al. 2019): a unit
 is dead on a batch when its output is zero for every example (and, in a convolution, at every position).
@@ -15,6 +16,7 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from ...adapters.model import Model
 from ...errors import InputError
 from ..pixel.gradcam import resolve_layer
 
@@ -23,6 +25,27 @@ LAYER_EXPECTED = "a module of the model or its dotted name from named_modules()"
 
 class _Reached(Exception):
     """Raised by a hook to end the forward pass once every wanted layer has run."""
+
+
+def torch_module(model: Any, name: str = "model"):
+    """The torch module of ``model`` (a module or a :class:`~nbexplain.Model` of one); other models are an error."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    raw = model.raw if isinstance(model, Model) else model
+    if torch is None or not isinstance(raw, torch.nn.Module):
+        raise InputError(f"{name} must be a torch.nn.Module (or nbx.as_model of one); got {type(raw).__name__}")
+    return raw
+
+
+def first_conv(module):
+    """The first ``torch.nn.Conv2d`` of ``module`` (in ``modules()`` order)."""
+    import torch
+
+    first = next((m for m in module.modules() if isinstance(m, torch.nn.Conv2d)), None)
+    if first is None:
+        raise InputError("the model has no torch.nn.Conv2d; pass layer=<a convolution of the model>")
+    return first
 
 
 def layer_named(module, layer: Any, name: str = "layer"):
@@ -134,4 +157,5 @@ class ReluWatch:
         self._handles = []
 
 
-__all__ = ["LAYER_EXPECTED", "ReluWatch", "activations_at", "captured", "forward_to", "layer_name", "layer_named"]
+__all__ = ["LAYER_EXPECTED", "ReluWatch", "activations_at", "captured", "first_conv", "forward_to", "layer_name",
+           "layer_named", "torch_module"]

@@ -11,6 +11,9 @@ per position.
 * ``gradient_x_input`` — Shrikumar et al. (2016), Captum's ``LayerGradientXActivation``: gradient times
   embedding at the text itself (no baseline, no completeness).
 
+:func:`baseline_id` picks the baseline's token and :func:`token_positions` says which displayed token each id
+position sits on, so that per-position attributions add up to one number per token.
+
 ``f`` is the target's probability (softmax of the model's logits; probabilities pass through) or its score
 (the model's own output; a single logit z of a binary model is ``[-z, z]``).
 """
@@ -22,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._validation import check_choice
 from ...errors import InputError
 
 METHODS = ("integrated_gradients", "gradient_x_input")
@@ -88,4 +92,34 @@ def embedding_attributions(model: Any, text: str, target: int, output: str = "pr
     return EmbeddingAttribution(values, ids[0].cpu().numpy(), prediction, base_prediction, delta)
 
 
-__all__ = ["METHODS", "EmbeddingAttribution", "embedding_attributions"]
+def baseline_id(model: Any, baseline: Any) -> int:
+    """The id every position of the baseline text takes: ``"pad"`` (the embedding's padding id, or the tokenizer's
+    ``PAD``, else 0), ``"unk"`` (the tokenizer's ``UNKNOWN``, else 1), or an id."""
+    if isinstance(baseline, (int, np.integer)) and not isinstance(baseline, bool):
+        return int(baseline)
+    check_choice(baseline, "baseline", ["pad", "unk"])
+    if baseline == "unk":
+        return int(getattr(model.tokenizer, "UNKNOWN", 1))
+    padding = getattr(model.embedding, "padding_idx", None)
+    return int(padding if padding is not None else getattr(model.tokenizer, "PAD", 0))
+
+
+def token_positions(tokenizer: Any, toks: Any, text: str, n_positions: int) -> np.ndarray:
+    """The displayed token each id position sits on (-1: none), from the tokenizer's ``spans(text)``, else
+    one id per token in order (padding after them)."""
+    out = np.full(n_positions, -1, dtype=np.int64)
+    spans = getattr(tokenizer, "spans", None)
+    if callable(spans):
+        for p, (start, stop) in enumerate(spans(text)[:n_positions]):
+            inside = np.flatnonzero((toks.starts < stop) & (toks.stops > start))
+            out[p] = inside[0] if len(inside) else -1
+        return out
+    ids_used = n_positions if n_positions == toks.n_tokens else None
+    if ids_used is None and n_positions < toks.n_tokens:
+        raise InputError(f"the tokenizer gives {n_positions} ids for {toks.n_tokens} tokens and has no "
+                         "spans(text) saying where they sit; give it one, or pass tokens= that match its ids")
+    out[:toks.n_tokens] = np.arange(toks.n_tokens)
+    return out
+
+
+__all__ = ["METHODS", "EmbeddingAttribution", "baseline_id", "embedding_attributions", "token_positions"]
