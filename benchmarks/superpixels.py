@@ -1,29 +1,42 @@
 """How fast are nbexplain's superpixel explanations? Against the floor, the ``lime`` package and Captum.
 
-Every superpixel method is a number of forward passes of perturbed images; nothing can beat running
-exactly those passes at the machine's fastest batch size. That **floor** is measured here by probing
-batch sizes 1, 2, 4, ..., 64 on the same model and input (the fastest time per image, times the passes).
-The contenders run in this process, on the same model, image and superpixels, interleaved (the order
-rotates between rounds), and the minimum of ``--repeats`` rounds is kept (the machine is shared):
+Every superpixel method is a number of forward passes of perturbed images; run as full forward passes,
+nothing can beat running exactly those passes at the machine's fastest batch size. That **floor** is
+measured here by probing batch sizes 1, 2, 4, ..., 64 on the same model and input (the fastest time per
+image, times the passes). nbexplain goes below it where it can look into a torch CNN
+(``nbexplain.methods.incremental``): coalitions that differ from the image (or from the fill alone) in a
+small box run by incremental inference (Krypton, Nakandala et al. 2019), and when the model has a linear
+stem (convolution and batch-norm up to the first ReLU) the others run by superposition through it (each
+superpixel's response through the stem computed once, no image rendered, the stem not run). The
+contenders run in this process, on the same model, image and superpixels, interleaved (the order rotates
+between rounds), and the minimum of ``--repeats`` rounds is kept (the machine is shared):
 
-* LIME, 1000 samples, ~50 slic superpixels, each superpixel's mean colour as the fill:
-  ``nbx.lime_image`` on a fresh ``nbx.as_model`` (its batch size is found again every run), the ``lime``
-  package's ``LimeImageExplainer.explain_instance`` with its defaults (batch of 10, 5 top labels), and
-  Captum's ``Lime`` with its defaults (``perturbations_per_eval=1``, Lasso surrogate). Floor: 1001 passes.
-* exact Shapley values with M = 12 (a 3 x 4 grid): ``nbx.shapley_image(method="exact")``, 4096 passes.
-* sampled Shapley values (permutations) at equal evaluations, ~50 superpixels: ``nbx.shapley_image(
-  method="sampled")`` beside Captum's ``ShapleyValueSampling`` (default ``perturbations_per_eval=1``).
+* LIME, 1000 samples, ~50 slic superpixels, each superpixel's mean colour as the fill: ``nbx.lime_image``
+  on a fresh ``nbx.as_model`` (its batch size is found again every run); the same with incremental
+  inference switched off (``nbexplain.methods.incremental.patches.disabled()``: full forward passes, the
+  path of every model that is not a torch CNN: issue #20, part 1, target <= 1.05x the floor); the ``lime``
+  package's ``LimeImageExplainer.explain_instance`` with its defaults (batch of 10, 5 top labels);
+  Captum's ``Lime`` with its defaults (``perturbations_per_eval=1``, Lasso surrogate).
+* sampled Shapley values, 25 permutations (antithetic pairs: 26), ~50 superpixels: ``nbx.shapley_image(
+  method="sampled")``, the same as full forward passes, and Captum's ``ShapleyValueSampling`` with as many
+  permutations (default ``perturbations_per_eval=1``).
+* incremental inference on superpixel games: LIME's speed-up against nbexplain's own full forward passes,
+  the coalitions with one superpixel changed (each removed alone and each kept alone, as the explorer's
+  bars ask), and the **crossover**: incremental inference against full forward passes per input for changed
+  boxes of growing size, estimated (``Plan.fraction``) and measured.
+* exact Shapley values with M = 12 (a 3 x 4 grid), 4096 passes (``--exact``, at the widest width).
 * the explorer's toggle latency in a real page (click -> bars redrawn, ``performance.now()`` in the page):
   the browser test ``tests/e2e/test_superpixels_browser.py::test_table_answers_without_the_kernel_and_
-  toggle_latency`` run on this model (``NBX_LATENCY_MODEL=resnet18``) and on a tiny model (kernel and
-  table answers), median and p95.
+  toggle_latency`` run on this model (``NBX_LATENCY_MODEL=resnet18``) and on a tiny model (``--browser``).
 
-The model is a ResNet-18-shaped CNN written here in plain torch (no torchvision; random weights: only its
-speed matters), on skimage's chelsea cat at 224 x 224.
+The model is ResNet-18's architecture written here in plain torch (no torchvision; random weights: only its
+speed matters) at widths 8, 16 and 64 (the channels of its first stage: 64 is ResNet-18 itself; small
+widths are the size of the tank and digits CNNs that classes use), on skimage's chelsea cat at 224 x 224.
 
-    python benchmarks/superpixels.py                 # ResNet-18 at 224²: long (tens of minutes on 2 cores)
-    python benchmarks/superpixels.py --quick         # a tiny CNN at 32²: seconds (no browser)
-    python benchmarks/superpixels.py --skip-browser --skip-exact --repeats 1
+    python benchmarks/superpixels.py                    # widths 8, 16 and 64: long (an hour on 2 busy cores)
+    python benchmarks/superpixels.py --width 16 --skip-peers --repeats 1
+    python benchmarks/superpixels.py --quick            # a tiny CNN at 32²: seconds (no browser)
+    python benchmarks/superpixels.py --only-exact       # only exact Shapley with M = 12
 """
 
 from __future__ import annotations
@@ -33,6 +46,7 @@ import os
 os.environ.setdefault("TQDM_DISABLE", "1")  # the lime package's progress bar (read when tqdm is imported)
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
@@ -44,8 +58,10 @@ import numpy as np
 import torch
 
 import nbexplain as nbx
+from nbexplain.methods.incremental.patches import disabled
 
 SIZES = (1, 2, 4, 8, 16, 32, 64)
+WIDTHS = (8, 16, 64)
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -66,16 +82,18 @@ class BasicBlock(torch.nn.Module):
         return torch.relu(self.bn2(self.conv2(out)) + self.down(x))
 
 
-def benchmark_model(n_classes: int = 1000, seed: int = 0) -> torch.nn.Module:
-    """ResNet-18's architecture (He et al. 2016) in plain torch, randomly initialised, in eval mode."""
+def benchmark_model(n_classes: int = 1000, seed: int = 0, width: int = 64) -> torch.nn.Module:
+    """ResNet-18's architecture (He et al. 2016) in plain torch, randomly initialised, in eval mode; ``width``
+    is the channels of the first stage (64: ResNet-18; the later stages have 2, 4 and 8 times as many)."""
     torch.manual_seed(seed)
     nn = torch.nn
-    layers = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
-    cin = 64
-    for cout, stride in [(64, 1), (128, 2), (256, 2), (512, 2)]:
+    w = int(width)
+    layers = [nn.Conv2d(3, w, 7, 2, 3, bias=False), nn.BatchNorm2d(w), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
+    cin = w
+    for cout, stride in [(w, 1), (2 * w, 2), (4 * w, 2), (8 * w, 2)]:
         layers += [BasicBlock(cin, cout, stride), BasicBlock(cout, cout, 1)]
         cin = cout
-    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, n_classes)).eval()
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, n_classes)).eval()
 
 
 def benchmark_image(size: int = 224) -> np.ndarray:
@@ -130,9 +148,21 @@ def timed(fn, *args, **kwargs):
 
 
 # -- contenders ----------------------------------------------------------------------------------------------------
-def nbx_lime(net, chw, labels, n_samples, batch_size=None):
-    m = nbx.as_model(net, batch_size=batch_size)  # fresh: unless fixed, the batch size is found again
-    return nbx.lime_image(m, chw, segmentation=labels, n_samples=n_samples, seed=0), m
+def fresh_model(net, batch_size=None):
+    """A fresh ``as_model``: its batch size is found again."""
+    return nbx.as_model(net, batch_size=batch_size)
+
+
+def engine(full: bool):
+    """Where nbexplain may look into the model (incremental inference, the linear stem), or, ``full``, not:
+    every pass a full forward pass, the path of any model that is not a torch CNN."""
+    return disabled() if full else contextlib.nullcontext()
+
+
+def nbx_lime(net, chw, labels, n_samples, full=False, batch_size=None):
+    with engine(full):
+        game = nbx.SuperpixelGame(fresh_model(net, batch_size), chw, labels)
+        return nbx.lime_image(game, n_samples=n_samples, seed=0, progress=False), game
 
 
 def lime_package(net, hwc, labels, n_samples):
@@ -157,9 +187,10 @@ def captum_lime(net, chw, labels, fill, target, n_samples):
                                         feature_mask=mask, n_samples=n_samples)
 
 
-def nbx_shapley(net, chw, labels, batch_size=None, **options):
-    m = nbx.as_model(net, batch_size=batch_size)
-    return nbx.shapley_image(m, chw, segmentation=labels, seed=0, **options), m
+def nbx_shapley(net, chw, labels, full=False, batch_size=None, **options):
+    with engine(full):
+        game = nbx.SuperpixelGame(fresh_model(net, batch_size), chw, labels)
+        return nbx.shapley_image(game, seed=0, progress=False, **options), game
 
 
 def captum_svs(net, chw, labels, fill, target, n_permutations):
@@ -178,10 +209,6 @@ def captum_svs(net, chw, labels, fill, target, n_permutations):
     attr = ShapleyValueSampling(Counting()).attribute(x, baselines=torch.from_numpy(fill[None]), target=target,
                                                       feature_mask=mask, n_samples=n_permutations)
     return attr, sum(calls)
-
-
-def batch_of(model) -> int:
-    return next(iter(model._sizers.values())).best
 
 
 def browser_latency(heavy: bool) -> dict | None:
@@ -205,173 +232,282 @@ def corr(a, b) -> str:
     return f"{np.corrcoef(a, b)[0, 1]:.3f}"
 
 
-# -- main ------------------------------------------------------------------------------------------------------------
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="tiny CNN, 32x32 image, few samples (seconds)")
-    parser.add_argument("--repeats", type=int, default=None, help="rounds; the minimum per contender is kept")
-    parser.add_argument("--samples", type=int, default=None, help="LIME samples (1000)")
-    parser.add_argument("--skip-exact", action="store_true", help="skip exact Shapley (4096 passes)")
-    parser.add_argument("--skip-browser", action="store_true", help="skip the in-page toggle latency")
-    parser.add_argument("--only-exact", action="store_true",
-                        help="only exact Shapley (M=12) against its floor, every round")
-    args = parser.parse_args(argv)
+def batches_of(game) -> str:
+    """The batch sizes nbexplain's sizers settled on for a game's model (full forward passes, and the
+    incremental engine's own sizers, per kind of input)."""
+    from nbexplain.methods.incremental.patches import _SIZERS
 
-    if args.quick:
-        net, hwc, name = tiny_model(), np.random.default_rng(0).random((32, 32, 3)).astype(np.float32), "tiny CNN at 32x32"
-    else:
-        net, hwc, name = benchmark_model(), benchmark_image(), "ResNet-18-shaped CNN (random weights) at 224x224"
-    chw = np.ascontiguousarray(hwc.transpose(2, 0, 1))
-    n_samples = args.samples or (200 if args.quick else 1000)
-    repeats = args.repeats or (1 if args.quick else 3)
-    seg = nbx.segment(hwc, "slic", n_segments=50 if not args.quick else 20)
-    labels, m = seg.labels, seg.n_segments
-    grid = nbx.segment(hwc, "grid", rows=3, cols=4).labels
+    found = [f"full {s.best}" for s in game.model._sizers.values() if s.per_sample]
+    found += [f"{key[0]} {s.best}" for key, s in _SIZERS.get(game.model, {}).items() if s.per_sample]
+    return ", ".join(found) or "-"
+
+
+# -- one width: the floor, LIME and sampled Shapley (part 1 of issue #20), the peers --------------------------------
+def measure_width(net, name: str, chw, hwc, labels, args, peers: bool) -> dict:
+    m = int(labels.max()) + 1
     game = nbx.SuperpixelGame(net, chw, labels)
     fill, target = game.fills[0], game.target
-    n_perm_captum = 4 if args.quick else 10
-    n_perm_nbx = max(2, int(round((1 + n_perm_captum * m - 2) / (m - 1))))  # equal evaluations
     pool = torch.from_numpy(game.render(np.random.default_rng(0).random((64, m)) < 0.5))
-    probe_images = 16 if args.quick else 64
-    print(f"{name}; {m} slic superpixels; torch {torch.__version__}, {torch.get_num_threads()} threads; "
-          f"minimum of {repeats} interleaved rounds, wall-clock and this process's CPU time")
-
+    print(f"== {name}; {m} slic superpixels; torch {torch.__version__}, {torch.get_num_threads()} threads; minimum "
+          f"of {args.repeats} interleaved rounds, wall-clock and this process's CPU time ==", flush=True)
     wall: dict[str, float] = {}
     cpu: dict[str, float] = {}
     per_image = {s: (np.inf, np.inf) for s in SIZES}
-    chosen: dict[str, list[int]] = {}
     results: dict[str, object] = {}
+    games: dict[str, object] = {}
 
-    def floor_size() -> int:
-        return min(SIZES, key=lambda s: per_image[s][0])
-
-    def record(key, w, c, batch=None):
+    def record(key, w, c):
         wall[key] = min(wall.get(key, np.inf), w)
         cpu[key] = min(cpu.get(key, np.inf), c)
-        if batch is not None:
-            chosen.setdefault(key, []).append(batch)
 
-    for rep in range(repeats):
-        for s in SIZES:  # the floor first in every round: the fixed-batch contenders use its fastest size
-            w, c = per_image_seconds(net, pool, s, probe_images)
+    jobs = ["nbx lime", "nbx lime full", "nbx sampled", "nbx sampled full"]
+    if peers:
+        jobs += ["lime package", "captum lime", "captum svs"]
+    for rep in range(args.repeats):
+        for s in SIZES:  # the floor first in every round
+            w, c = per_image_seconds(net, pool, s, args.probe_images)
             per_image[s] = (min(per_image[s][0], w), min(per_image[s][1], c))
-        jobs = ["nbx lime", "nbx lime fixed", "lime package", "captum lime", "nbx sampled", "captum svs"]
-        if args.only_exact:
-            jobs = ["nbx exact", "nbx exact fixed"]
-        elif not args.skip_exact and rep < 2:
-            jobs.append("nbx exact" if rep == 0 else "nbx exact fixed")  # 4096 passes each
         shift = rep % len(jobs)
         for job in jobs[shift:] + jobs[:shift]:
-            fixed = floor_size() if job.endswith("fixed") else None
             if job.startswith("nbx lime"):
-                w, c, (results["nbx lime"], model) = timed(nbx_lime, net, chw, labels, n_samples, fixed)
-                record(job, w, c, batch_of(model))
+                w, c, (results[job], games[job]) = timed(nbx_lime, net, chw, labels, args.samples, job.endswith("full"))
+            elif job.startswith("nbx sampled"):
+                w, c, (results[job], games[job]) = timed(nbx_shapley, net, chw, labels, job.endswith("full"),
+                                                         method="sampled", n_permutations=args.permutations)
             elif job == "lime package":
-                w, c, results[job] = timed(lime_package, net, hwc, labels, n_samples)
-                record(job, w, c)
+                w, c, results[job] = timed(lime_package, net, hwc, labels, args.samples)
             elif job == "captum lime":
-                w, c, results[job] = timed(captum_lime, net, chw, labels, fill, target, n_samples)
-                record(job, w, c)
-            elif job == "nbx sampled":
-                w, c, (results[job], model) = timed(nbx_shapley, net, chw, labels, method="sampled",
-                                                    n_permutations=n_perm_nbx)
-                record(job, w, c, batch_of(model))
-            elif job == "captum svs":
+                w, c, results[job] = timed(captum_lime, net, chw, labels, fill, target, args.samples)
+            else:
                 w, c, (results[job], results["captum svs evaluations"]) = timed(
-                    captum_svs, net, chw, labels, fill, target, n_perm_captum)
-                record(job, w, c)
-            elif job.startswith("nbx exact"):
-                w, c, (results["nbx exact"], model) = timed(nbx_shapley, net, chw, grid, fixed, method="exact")
-                record(job, w, c, batch_of(model))
-
-    best_size = floor_size()
-    floor_wall = per_image[best_size][0]
-    floor_cpu = min(c for _, c in per_image.values())
+                    captum_svs, net, chw, labels, fill, target, args.permutations)
+            record(job, w, c)
+    best_size = min(SIZES, key=lambda s: per_image[s][0])
+    floor_wall, floor_cpu = per_image[best_size][0], min(c for _, c in per_image.values())
     print("floor probe, wall ms per image by batch size: "
           + ", ".join(f"{s}: {per_image[s][0] * 1e3:.1f}" for s in SIZES))
-    print("floor probe, CPU ms per image by batch size:  "
-          + ", ".join(f"{s}: {per_image[s][1] * 1e3:.1f}" for s in SIZES))
-    print(f"fastest: batch {best_size}; nbexplain's BatchSizer settled on: "
-          + "; ".join(f"{k} {v}" for k, v in chosen.items() if not k.endswith("fixed")))
+    print(f"fastest: batch {best_size}; nbexplain's batch sizes: "
+          + "; ".join(f"{k.replace('nbx', 'nbexplain')}: {batches_of(g)}" for k, g in games.items()))
     print()
-    if args.only_exact:
-        ex = results["nbx exact"]
-        floor = (ex.n_evaluations * floor_wall, ex.n_evaluations * floor_cpu)
-        print(f"exact Shapley M=12: floor ({ex.n_evaluations} passes at batch {best_size}) {floor[0]:.2f} s wall, "
-              f"{floor[1]:.2f} s CPU")
-        for key in ("nbx exact", "nbx exact fixed"):
-            print(f"{key.replace('nbx', 'nbexplain')} Shapley (M=12) / floor = {wall[key] / floor[0]:.2f}x wall "
-                  f"({wall[key]:.2f} s), {cpu[key] / floor[1]:.2f}x CPU (target <= 1.10x)")
-        return
-    lime_passes = n_samples + 1
+    lime_passes = args.samples + 1
     sampled = results["nbx sampled"]
-    svs_evals = results["captum svs evaluations"]
     rows = [
         ("LIME", f"floor ({lime_passes} passes at batch {best_size})", None, lime_passes),
-        ("LIME", "nbexplain lime_image (batch found automatically)", "nbx lime", lime_passes),
-        ("LIME", f"nbexplain lime_image (batch fixed at {best_size})", "nbx lime fixed", lime_passes),
+        ("LIME", "nbexplain lime_image", "nbx lime", lime_passes),
+        ("LIME", "nbexplain lime_image, full forward passes", "nbx lime full", lime_passes),
         ("LIME", "lime package (defaults: batch 10)", "lime package", lime_passes),
-        ("LIME", "captum Lime (defaults: batch 1)", "captum lime", n_samples),
+        ("LIME", "captum Lime (defaults: batch 1)", "captum lime", args.samples),
         ("sampled Shapley", f"floor ({sampled.n_evaluations} passes)", None, sampled.n_evaluations),
-        ("sampled Shapley", f"nbexplain, {n_perm_nbx} antithetic permutations", "nbx sampled", sampled.n_evaluations),
-        ("sampled Shapley", f"captum ShapleyValueSampling, {n_perm_captum} perms", "captum svs", svs_evals),
+        ("sampled Shapley", f"nbexplain, {args.permutations} permutations (antithetic)", "nbx sampled",
+         sampled.n_evaluations),
+        ("sampled Shapley", "nbexplain, full forward passes", "nbx sampled full", sampled.n_evaluations),
+        ("sampled Shapley", f"captum ShapleyValueSampling, {args.permutations} perms", "captum svs",
+         results.get("captum svs evaluations", 0)),
     ]
-    if "nbx exact" in results:
-        ex = results["nbx exact"]
-        rows.append(("exact Shapley M=12", f"floor ({ex.n_evaluations} passes)", None, ex.n_evaluations))
-        for key, label in (("nbx exact", "nbexplain exact (batch found automatically)"),
-                           ("nbx exact fixed", f"nbexplain exact (batch fixed at {best_size})")):
-            if key in wall:
-                rows.append(("exact Shapley M=12", label, key, ex.n_evaluations))
-    print(f"{'task':<19}{'contender':<50}{'passes':>7}{'wall s':>9}{'x floor':>8}{'CPU s':>9}{'x floor':>8}")
+    print(f"{'task':<17}{'contender':<46}{'passes':>7}{'wall s':>9}{'x floor':>8}{'CPU s':>9}{'x floor':>8}")
     floors: dict[str, tuple[float, float]] = {}
+    ratios: dict[str, float] = {}
     for task, who, key, passes in rows:
         if key is None:
             floors[task] = (passes * floor_wall, passes * floor_cpu)
             w, c = floors[task]
+        elif key not in wall:
+            continue
         else:
             w, c = wall[key], cpu[key]
-        print(f"{task:<19}{who:<50}{passes:>7}{w:>9.2f}{w / floors[task][0]:>8.2f}{c:>9.2f}{c / floors[task][1]:>8.2f}")
+            per = passes / rows[0][3] if task == "LIME" else passes / sampled.n_evaluations
+            ratios[key] = w / floors[task][0] / (per if key.startswith("captum") else 1)
+        print(f"{task:<17}{who:<46}{passes:>7}{w:>9.2f}{w / floors[task][0]:>8.2f}{c:>9.2f}"
+              f"{c / floors[task][1]:>8.2f}")
     print()
-
+    lime_game, sampled_game = games["nbx lime"], games["nbx sampled"]
     def ratio(key, task):
         return f"{wall[key] / floors[task][0]:.2f}x wall, {cpu[key] / floors[task][1]:.2f}x CPU"
 
-    print(f"nbexplain LIME / floor = {wall['nbx lime'] / floors['LIME'][0]:.2f}x (target <= 1.10x); "
-          f"{ratio('nbx lime', 'LIME')}; with the batch fixed: {ratio('nbx lime fixed', 'LIME')}")
-    print(f"lime package / floor = {wall['lime package'] / floors['LIME'][0]:.2f}x; "
-          f"captum Lime / floor = {wall['captum lime'] / floors['LIME'][0]:.2f}x "
-          f"(CPU: {cpu['lime package'] / floors['LIME'][1]:.2f}x, {cpu['captum lime'] / floors['LIME'][1]:.2f}x)")
-    print(f"nbexplain LIME is {wall['lime package'] / wall['nbx lime']:.2f}x as fast as lime, "
-          f"{wall['captum lime'] / wall['nbx lime']:.2f}x as fast as captum Lime (wall-clock)")
-    for key in ("nbx exact", "nbx exact fixed"):
-        if key in wall:
-            print(f"{key.replace('nbx', 'nbexplain')} Shapley (M=12) / floor = "
-                  f"{wall[key] / floors['exact Shapley M=12'][0]:.2f}x (target <= 1.10x); "
-                  f"{ratio(key, 'exact Shapley M=12')}")
-    per_eval = sampled.n_evaluations / svs_evals
-    print(f"sampled Shapley: nbexplain / floor = {ratio('nbx sampled', 'sampled Shapley')}; captum / floor = "
-          f"{wall['captum svs'] * per_eval / floors['sampled Shapley'][0]:.2f}x wall per evaluation; "
-          f"captum / nbexplain = {wall['captum svs'] / wall['nbx sampled']:.2f}x ({svs_evals} vs "
-          f"{sampled.n_evaluations} evaluations)")
+    print(f"nbexplain LIME / floor = {wall['nbx lime'] / floors['LIME'][0]:.2f}x (target <= 1.05x); "
+          f"{ratio('nbx lime', 'LIME')}; engine: {lime_game.engine}")
+    print(f"nbexplain LIME, full forward passes / floor = {ratio('nbx lime full', 'LIME')}")
+    print(f"nbexplain sampled Shapley / floor = {ratio('nbx sampled', 'sampled Shapley')} (target <= 1.05x); "
+          f"engine: {sampled_game.engine}")
+    print(f"nbexplain sampled Shapley, full forward passes / floor = {ratio('nbx sampled full', 'sampled Shapley')}")
+    lime_full = results["nbx lime full"]
+    gap = np.abs(results["nbx lime"].weights - lime_full.weights).max() / np.abs(lime_full.weights).max()
+    sv_gap = (np.abs(results["nbx sampled"].values - results["nbx sampled full"].values).max()
+              / np.abs(results["nbx sampled full"].values).max())
+    print(f"nbexplain equals its own full forward passes: max |LIME weights difference| = {gap:.1g}, "
+          f"max |Shapley values difference| = {sv_gap:.1g} of the largest (float rounding)")
+    if peers:
+        print(f"lime package / floor = {wall['lime package'] / floors['LIME'][0]:.2f}x; "
+              f"captum Lime / floor = {wall['captum lime'] / floors['LIME'][0]:.2f}x")
+        print(f"nbexplain LIME is {wall['lime package'] / wall['nbx lime']:.2f}x as fast as lime, "
+              f"{wall['captum lime'] / wall['nbx lime']:.2f}x as fast as captum Lime (wall-clock)")
+        svs_evals = results["captum svs evaluations"]
+        print(f"captum ShapleyValueSampling / floor = {ratios['captum svs']:.2f}x per evaluation ({svs_evals} "
+              f"evaluations); captum / nbexplain = {wall['captum svs'] / wall['nbx sampled']:.2f}x")
+        lime_pkg = results["lime package"]
+        pkg = np.zeros(m)
+        for f, wgt in lime_pkg.local_exp[target]:
+            pkg[f] = wgt
+        ours = results["nbx lime"]
+        captum_w = results["captum lime"][0, 0].numpy()
+        captum_sp = np.array([captum_w[labels == j].mean() for j in range(m)])
+        svs = results["captum svs"][0, 0].numpy()
+        svs_sp = np.array([svs[labels == j].mean() for j in range(m)])
+        print(f"LIME fidelity (weighted R²): nbexplain {ours.score:.3f}, lime package {lime_pkg.score:.3f}")
+        print(f"correlation of LIME weights: nbexplain vs lime {corr(ours.weights, pkg)}, "
+              f"vs captum (Lasso) {corr(ours.weights, captum_sp)}")
+        print(f"correlation of sampled Shapley values, nbexplain vs captum: {corr(sampled.values, svs_sp)}; "
+              f"nbexplain efficiency gap {sampled.efficiency_gap:.2g}")
+    print(flush=True)
+    def both(key, task):
+        return wall[key] / floors[task][0], cpu[key] / floors[task][1]
 
-    # agreement (different random samples, so correlation rather than equality)
-    lime_pkg = results["lime package"]
-    pkg = np.zeros(m)
-    for f, wgt in lime_pkg.local_exp[target]:
-        pkg[f] = wgt
-    ours = results["nbx lime"]
-    captum_w = results["captum lime"][0, 0].numpy()
-    captum_sp = np.array([captum_w[labels == j].mean() for j in range(m)])
-    svs = results["captum svs"][0, 0].numpy()
-    svs_sp = np.array([svs[labels == j].mean() for j in range(m)])
-    print(f"LIME fidelity (weighted R²): nbexplain {ours.score:.3f}, lime package {lime_pkg.score:.3f}")
-    print(f"correlation of LIME weights: nbexplain vs lime {corr(ours.weights, pkg)}, "
-          f"vs captum (Lasso) {corr(ours.weights, captum_sp)}")
-    print(f"correlation of sampled Shapley values, nbexplain vs captum: {corr(sampled.values, svs_sp)}; "
-          f"nbexplain efficiency gap {sampled.efficiency_gap:.2g}")
+    return {"lime": both("nbx lime", "LIME"), "lime full": both("nbx lime full", "LIME"),
+            "sampled": both("nbx sampled", "sampled Shapley"),
+            "sampled full": both("nbx sampled full", "sampled Shapley"),
+            "lime speed-up": cpu["nbx lime full"] / cpu["nbx lime"], "lime engine": lime_game.engine,
+            "sampled engine": sampled_game.engine, "best batch": best_size}
 
-    if not args.skip_browser and not args.quick:
+
+# -- incremental inference on superpixel games: one superpixel changed, and the crossover -------------------------
+def measure_incremental(net, chw, labels, repeats: int, best_batch: int) -> dict:
+    from nbexplain.methods.incremental.patches import CROSSOVER, engine_for
+
+    m = int(labels.max()) + 1
+    one = np.ones((2 * m, m), dtype=bool)
+    one[np.arange(m), np.arange(m)] = False  # each superpixel removed alone
+    one[m:] = np.eye(m, dtype=bool)  # each kept alone
+    best = {"auto": np.inf, "full": np.inf}
+    engines = {}
+    for rep in range(repeats):
+        for kind in (("auto", "full") if rep % 2 == 0 else ("full", "auto")):
+            with engine(kind == "full"):
+                game = nbx.SuperpixelGame(fresh_model(net), chw, labels)
+                t0 = time.process_time()
+                game.outputs(one)
+                best[kind] = min(best[kind], time.process_time() - t0)
+                engines[kind] = game.engine
+    print(f"one superpixel changed ({2 * m} coalitions: each removed alone, each kept alone): nbexplain "
+          f"{best['auto']:.2f} s, full forward passes {best['full']:.2f} s (CPU): {best['full'] / best['auto']:.2f}x "
+          f"as fast; engine: {engines['auto']}")
+
+    # the crossover: a box of the fill pasted at random places; incremental inference against full forward
+    # passes of the same images at the fastest batch, in CPU time of this process (steady on a busy machine
+    # with one thread; with more threads it is the work done, not the latency)
+    model = nbx.as_model(net)
+    incremental = engine_for(model, chw)
+    _, height, width = chw.shape
+    fill = nbx.SuperpixelGame(net, chw, labels).fills[0]
+    rng = np.random.default_rng(0)
+    n = max(16, 2 * best_batch)
+    crossing, rows = None, []
+    for side in (8, 16, 32, 48, 64, 96, 128, 160, 192, 224):
+        y, x = rng.integers(0, height - side + 1, n), rng.integers(0, width - side + 1, n)
+        patches = np.stack([fill[:, a:a + side, b:b + side] for a, b in zip(y, x, strict=True)])
+        whole = torch.from_numpy(np.repeat(chw[None], n, axis=0))
+        for i, (a, b) in enumerate(zip(y, x, strict=True)):
+            whole[i, :, a:a + side, b:b + side] = torch.from_numpy(patches[i])
+        plan = incremental.plan(y, x, side, side)
+        batch = max(1, min(n, int(2 ** np.round(np.log2(max(1.0, best_batch / max(plan.fraction, 0.05)))))))
+        seconds = {"incremental": np.inf, "full": np.inf}
+        for _ in range(max(2, repeats)):
+            t0 = time.process_time()
+            for a in range(0, n, batch):
+                incremental.run(plan, a, min(n, a + batch), patches[a:a + batch])
+            seconds["incremental"] = min(seconds["incremental"], time.process_time() - t0)
+            t0 = time.process_time()
+            with torch.inference_mode():
+                for a in range(0, n, best_batch):
+                    net(whole[a:a + best_batch])
+            seconds["full"] = min(seconds["full"], time.process_time() - t0)
+        measured = seconds["incremental"] / seconds["full"]
+        rows.append((side, plan.fraction, measured))
+        if crossing is None and measured >= 1.0:
+            crossing = (side, plan.fraction)
+    print("crossover: a changed box of side s, incremental inference against full forward passes (CPU time):")
+    print("  side     " + "".join(f"{s:>6}" for s, _, _ in rows))
+    print("  estimated" + "".join(f"{e:>6.2f}" for _, e, _ in rows))
+    print("  measured " + "".join(f"{r:>6.2f}" for _, _, r in rows))
+    if crossing is None:
+        print(f"  -> incremental inference was faster at every size measured; nbexplain switches to full forward "
+              f"passes above an estimated {CROSSOVER:.2f} of a pass")
+    else:
+        print(f"  -> measured crossover at a box of ~{crossing[0]} px (estimated {crossing[1]:.2f} of a pass); "
+              f"nbexplain switches to full forward passes above an estimated {CROSSOVER:.2f}")
+    print(flush=True)
+    return {"one changed": best["full"] / best["auto"], "crossover": crossing}
+
+
+def exact_shapley(net, chw, hwc, repeats: int):
+    grid = nbx.segment(hwc, "grid", rows=3, cols=4).labels
+    pool = torch.from_numpy(nbx.SuperpixelGame(net, chw, grid).render(np.random.default_rng(0).random((64, 12)) < 0.5))
+    per_image, best = np.inf, {"auto": np.inf, "full": np.inf}
+    result = None
+    for _ in range(repeats):
+        per_image = min(per_image, min(per_image_seconds(net, pool, s, 64)[0] for s in SIZES))
+        for kind in ("auto", "full"):
+            w, _, (result, _) = timed(nbx_shapley, net, chw, grid, kind == "full", method="exact")
+            best[kind] = min(best[kind], w)
+    floor = result.n_evaluations * per_image
+    print(f"exact Shapley M=12: floor ({result.n_evaluations} passes) {floor:.2f} s; nbexplain "
+          f"{best['auto'] / floor:.2f}x, nbexplain with full forward passes {best['full'] / floor:.2f}x "
+          f"(target <= 1.10x)", flush=True)
+
+
+# -- main ------------------------------------------------------------------------------------------------------------
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny CNN, 32x32 image, few samples (seconds)")
+    parser.add_argument("--width", type=int, nargs="+", default=list(WIDTHS),
+                        help="widths of the ResNet-18-shaped CNN (channels of its first stage; 64 is ResNet-18)")
+    parser.add_argument("--repeats", type=int, default=None, help="rounds; the minimum per contender is kept")
+    parser.add_argument("--samples", type=int, default=None, help="LIME samples (1000)")
+    parser.add_argument("--permutations", type=int, default=None, help="sampled Shapley permutations (25)")
+    parser.add_argument("--skip-peers", action="store_true", help="leave out the lime package and Captum")
+    parser.add_argument("--skip-incremental", action="store_true", help="leave out the one-changed and crossover part")
+    parser.add_argument("--skip-exact", action="store_true", help="(default) leave out exact Shapley with M = 12")
+    parser.add_argument("--exact", action="store_true", help="exact Shapley with M = 12 at the widest width")
+    parser.add_argument("--only-exact", action="store_true", help="only exact Shapley (M=12) against its floor")
+    parser.add_argument("--browser", action="store_true", help="the in-page toggle latency (JupyterLab, Chromium)")
+    parser.add_argument("--skip-browser", action="store_true", help="(default) leave out the toggle latency")
+    args = parser.parse_args(argv)
+    args.samples = args.samples or (200 if args.quick else 1000)
+    args.permutations = args.permutations or (4 if args.quick else 25)
+    args.repeats = args.repeats or (1 if args.quick else 2)
+    args.probe_images = 16 if args.quick else 64
+
+    hwc = np.random.default_rng(0).random((32, 32, 3)).astype(np.float32) if args.quick else benchmark_image()
+    chw = np.ascontiguousarray(hwc.transpose(2, 0, 1))
+    labels = nbx.segment(hwc, "slic", n_segments=20 if args.quick else 50).labels
+    if args.only_exact:
+        exact_shapley(benchmark_model(width=max(args.width)), chw, hwc, args.repeats)
+        return
+    if args.quick:
+        measure_width(tiny_model(), "tiny CNN at 32x32", chw, hwc, labels, args, peers=True)
+        return
+    summary = {}
+    for width in args.width:
+        net = benchmark_model(width=width)
+        row = measure_width(net, f"ResNet-18-shaped CNN of width {width} (random weights) at 224x224", chw, hwc,
+                            labels, args, peers=not args.skip_peers)
+        if not args.skip_incremental:
+            row.update(measure_incremental(net, chw, labels, args.repeats, row["best batch"]))
+        summary[width] = row
+    if args.exact and not args.skip_exact:
+        exact_shapley(benchmark_model(width=max(args.width)), chw, hwc, args.repeats)
+    print(f"summary, ResNet-18-shaped CNN at 224², {int(labels.max()) + 1} superpixels: x the full-forward floor, "
+          f"wall-clock / CPU time (targets <= 1.05x); speed-ups in CPU time")
+    print(f"{'width':>6}{'LIME':>13}{'LIME, full':>13}{'Shapley':>13}{'Shapley, full':>15}{'LIME speed-up':>15}"
+          f"{'one changed':>13}{'crossover':>11}")
+    for width, r in summary.items():
+        cross = r.get("crossover")
+        cross = "none" if cross is None and "one changed" in r else (f"{cross[0]} px" if cross else "-")
+        cells = "".join(f"{r[k][0]:>8.2f}/{r[k][1]:.2f}" for k in ("lime", "lime full", "sampled"))
+        print(f"{width:>6}{cells}{r['sampled full'][0]:>10.2f}/{r['sampled full'][1]:.2f}"
+              f"{r['lime speed-up']:>14.2f}x{r.get('one changed', float('nan')):>12.2f}x{cross:>11}")
+    for width, r in summary.items():
+        print(f"width {width}: LIME engine: {r['lime engine']}; sampled Shapley engine: {r['sampled engine']}")
+    if args.browser and not args.skip_browser:
         print()
         for heavy in (True, False):
             report = browser_latency(heavy)

@@ -39,8 +39,11 @@ def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
     dtype = params[0].dtype if params and params[0].is_floating_point() else torch.float32
 
     def forward(batch: np.ndarray):
-        was_training = module.training
-        module.eval()
+        # eval mode for the call, switched only where a module is training (train()/eval() walk every module
+        # through __setattr__, which costs a few percent of a small model's forward pass)
+        training = [m for m in module.modules() if m.training]
+        for m in training:
+            m.training = False
         try:
             with torch.inference_mode():
                 t = torch.from_numpy(np.ascontiguousarray(batch)).to(device=device, dtype=dtype)
@@ -49,7 +52,8 @@ def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
                     y = y.float()
                 return y.cpu().numpy()
         finally:
-            module.train(was_training)
+            for m in training:
+                m.training = True
 
     return forward
 

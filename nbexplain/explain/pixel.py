@@ -1,10 +1,11 @@
 """Pixel attribution, the front door: :func:`attribute` (one method) and :func:`attribute_many` (several).
 
 A method is a kernel in :mod:`nbexplain.methods.pixel` — ``(model, image, target, progress=None, *,
-options...) -> (C, H, W) array`` — registered once in :data:`METHODS` with how its attribution becomes an
-(H, W) map: plain, rectified and deconvolution saliency and SmoothGrad take the max of |.| over channels
-(Simonyan et al. 2014), gradient x input and integrated gradients sum channels (their contributions add
-up), Grad-CAM and occlusion are already one value per pixel.
+options...) -> (C, H, W) array``, or ``(array, details)`` when it says how it ran (occlusion:
+``{"engine": ...}``, kept as :attr:`AttributionMap.engine`) — registered once in :data:`METHODS` with how
+its attribution becomes an (H, W) map: plain, rectified and deconvolution saliency and SmoothGrad take the
+max of |.| over channels (Simonyan et al. 2014), gradient x input and integrated gradients sum channels
+(their contributions add up), Grad-CAM and occlusion are already one value per pixel.
 
 Examples
 --------
@@ -87,6 +88,9 @@ class AttributionMap(Result):
     probabilities : (n_classes,) float — the model's prediction for the image.
     image : (H, W, 3) uint8 — the image as displayed.
     signed : bool — whether negative map values carry meaning (draw on a diverging scale).
+    engine : str or None — how the forward passes of a perturbation method ran: occlusion says
+        "incremental" (only the activations a window changes were recomputed), "incremental up to <layer>
+        (...)", or "full (<why>)"; None for gradient methods.
     """
 
     attribution: np.ndarray
@@ -99,6 +103,7 @@ class AttributionMap(Result):
     target_name: str = ""
     class_names: list[str] | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    engine: str | None = None
 
     @property
     def label(self) -> str:
@@ -207,6 +212,9 @@ def attribute(
     probabilities = model.predict_proba(img.tensor[None])[0]
     target_index = resolve_target(target, probabilities, model.class_names)
     attribution = spec.compute(model, img, target_index, report, **options)
+    details: dict[str, Any] = {}
+    if isinstance(attribution, tuple):  # (attribution, details): what the method says about how it ran
+        attribution, details = attribution
     if report is not None:
         report(1.0)
     if attribution.ndim != 3 or attribution.shape[1:] != img.shape:
@@ -222,6 +230,7 @@ def attribute(
         target_name=model.class_name(target_index),
         class_names=model.class_names,
         options=dict(options),
+        engine=details.get("engine"),
     )
 
 
@@ -246,6 +255,14 @@ class Comparison(Result):
     def agreement(self) -> np.ndarray:
         """Spearman rank correlation between every pair of maps (k x k): how much the methods agree."""
         return rank_agreement([r.map for r in self.results])
+
+    def rank(self, model: Any, image: Any, by: str = "insertion", **options: Any):
+        """The methods ranked by how faithful (or robust) their maps of ``image`` are, best first: a
+        :class:`~nbexplain.explain.trust.MethodRanking` (``by``: "deletion", "insertion", "infidelity",
+        "correlation" or "sensitivity"; ``options`` as :func:`nbexplain.rank_methods`). Issue 17."""
+        from .trust import rank_methods  # the trust door builds on this one
+
+        return rank_methods(model, image, by=by, results=self.results, **options)
 
     def summary(self) -> str:
         """One line: the methods, the class, and how much they agree."""

@@ -210,13 +210,19 @@ class CoalitionGame:
         self._cache.n_hits += len(keys) - len(missing)
         if missing:
             rows = np.fromiter(missing.values(), dtype=np.int64, count=len(missing))
-            new = self.model.predict(self.inputs(z[rows], fi[rows]), progress=progress)
+            new = self.evaluate(z[rows], fi[rows], progress)
             self._cache.n_evaluations += len(rows)
             known.update(zip(missing, new, strict=True))
             self._cache.store(list(missing), new)
         elif progress is not None:
             progress(1.0)
         return np.stack([known[k] for k in keys])
+
+    def evaluate(self, coalitions: np.ndarray, fill_index: np.ndarray, progress: Progress = None) -> np.ndarray:
+        """The model's outputs (N, n_outputs) for checked coalitions and fills, every row run (no cache): the
+        model on :meth:`inputs`. A subclass may compute the same numbers another way (the superpixel game
+        runs coalitions close to the image or to its fill by incremental inference)."""
+        return self.model.predict(self.inputs(coalitions, fill_index), progress=progress)
 
     def to_scores(self, outputs: np.ndarray) -> np.ndarray:
         """(N, n_classes) of model outputs: probabilities (``output="probability"``) or class scores."""

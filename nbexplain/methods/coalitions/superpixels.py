@@ -8,22 +8,51 @@ batch at a time: the model adapter pulls rows from a lazy batch (:class:`Perturb
 measured fastest within its memory budget, reporting progress (which may cancel). The cache, the target
 and the output are the generic :class:`~nbexplain.methods.coalitions.game.CoalitionGame`'s, so LIME,
 Shapley values, anchors, curves and the explorer's toggles reuse each other's evaluations.
+
+A coalition that differs from the whole image (or from the fill alone) in a few neighbouring superpixels
+differs from it in a small box: for a torch CNN such coalitions run by incremental inference
+(:mod:`nbexplain.methods.incremental`, Nakandala et al. 2019), each layer recomputed only where the box
+can reach, when the estimated cost of their group pays off (:meth:`SuperpixelGame.evaluate`); the others,
+and every coalition of other models, run full forward passes. The numbers are the same up to float
+rounding; :attr:`SuperpixelGame.engine` says how the evaluations ran.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
+from ..._types import Progress
 from ...adapters.lazy import LazyRows
 from ...errors import InputError
 from ...inputs.images import ImageInput, as_image
 from ...inputs.segmentation import Segmentation, segment
+from ..incremental.patches import (
+    CROSSOVER,
+    MIN_SAVED_PASSES,
+    engine_for,
+    not_worth_it,
+    predict_checked,
+    predict_patches,
+    why_not,
+    worth_it,
+)
 from ..pixel.baselines import NAMED, make_baseline
 from .game import DEFAULT_CACHE_BYTES, OUTPUTS, CoalitionGame, check_output
 
+if TYPE_CHECKING:  # the engine imports torch: only when a torch model is explained
+    from ..incremental.engine import IncrementalModel
+    from ..incremental.stem import Responses
+
 FILLS = ("mean", "grey", "black", "white", "blur")
+#: sides of changed boxes are rounded up to a multiple of this many pixels, so coalitions share plans
+BOX_STEP = 32
+#: coalitions whose changed box covers more of the image than this are not even planned incrementally
+MAX_BOX_AREA = 0.6
+#: the reference "the whole image" among the references of incremental inference (fills are 0, 1, ...)
+IMAGE = -1
 
 
 def superpixel_means(image: ImageInput, labels: np.ndarray) -> np.ndarray:
@@ -103,8 +132,12 @@ class SuperpixelGame(CoalitionGame):
         self.fills: list[np.ndarray] = [make_fill(self.image, self.labels, fill)]
         self._fill_ids: dict[str, int] = {}
         self._fill_bits: list[tuple[np.ndarray, np.ndarray]] = []
+        self._engines: dict[int, IncrementalModel | None] = {}  # per reference (IMAGE or a fill), shared by views
+        self._stems: dict[int, Responses | str] = {}  # per fill: the superpixels' responses through the stem
+        self._engine_use = {"incremental": 0, "stem": 0, "full": 0, "why": "", "stem_layer": ""}  # counts so far
         super().__init__(model, self.segmentation.n_segments, target=target, output=output,
                          class_names=class_names, cache_bytes=cache_bytes)
+        self._boxes = superpixel_boxes(self.labels, self.n_players)
 
     def __repr__(self) -> str:
         return (f"SuperpixelGame({self.n_players} superpixels by {self.segmentation.method}, fill={self.fill_spec!r}, "
@@ -129,26 +162,196 @@ class SuperpixelGame(CoalitionGame):
             self._fill_ids[digest] = len(self.fills) - 1
         return self._fill_ids[digest]
 
+    @property
+    def engine(self) -> str:
+        """How the game's evaluations ran so far: "incremental" (every coalition by incremental inference on
+        its changed box), "superposition (...)" (through the linear stem), "full (<why>)", or how many
+        coalitions ran each way."""
+        use = self._engine_use
+        n = use["incremental"] + use["stem"] + use["full"]
+        if n == 0:
+            return "no coalition evaluated yet"
+        stem = f"superposition through the linear stem (up to {use['stem_layer']})"
+        if use["incremental"] == n:
+            return "incremental"
+        if use["stem"] == n:
+            return stem
+        if use["full"] == n:
+            return f"full ({use['why']})"
+        parts = [f"incremental for {use['incremental']}" if use["incremental"] else "",
+                 f"{stem} for {use['stem']}" if use["stem"] else "",
+                 f"full forward passes for {use['full']} ({use['why']})" if use["full"] else ""]
+        return ", ".join(p for p in parts if p) + f" of {n} coalitions"
+
+    # -- incremental inference ------------------------------------------------------------------------
+    def evaluate(self, coalitions: np.ndarray, fill_index: np.ndarray, progress: Progress = None) -> np.ndarray:
+        """The model's outputs for coalitions (no cache), the cheapest exact way for a torch CNN.
+
+        Coalitions that differ from the whole image, or from their fill alone, in a box small enough to pay
+        off run by incremental inference (one plan per reference and box size); the others, when the model
+        has a linear stem, by superposition through it (:mod:`nbexplain.methods.incremental.stem`: no image
+        rendered, the stem not run); the rest full forward passes. :attr:`engine` says which ran.
+        """
+        z, fi = coalitions, fill_index
+        groups, why = self._incremental_groups(z, fi)
+        done = np.zeros(len(z), dtype=bool)
+        way = np.full(len(z), "full", dtype=object)
+        out = None
+        rest_rows = len(z) - sum(len(rows) for _, _, rows, _ in groups)
+        weights = [plan.n * plan.fraction for _, plan, _, _ in groups]
+        total = sum(weights) + rest_rows
+        offset = 0.0
+        checked: set[int] = set()  # engines checked against the model's own forward pass in this call
+
+        def check(engine, zs, fis):
+            if id(engine) in checked:
+                return None
+            checked.add(id(engine))
+            return lambda a, b: self.render(zs[a:b], fis[a:b])
+
+        for (engine, plan, rows, patches), weight in zip(groups, weights, strict=True):
+            got = predict_patches(self.model, engine, plan, patches.build, check(engine, patches.z, patches.fi),
+                                  _part(progress, offset / total, weight / total))
+            offset += weight
+            if got is None:  # the engine disagreed with the model: these rows run another way
+                why = str(engine.reason)
+                continue
+            out = np.empty((len(z), got.shape[1])) if out is None else out
+            out[rows], done[rows], way[rows] = got, True, "incremental"
+        for f in np.unique(fi[~done]):
+            rows = np.flatnonzero(~done & (fi == f))
+            stem = self._stem(int(f), len(rows))
+            if isinstance(stem, str):
+                why = stem
+                continue
+            responses, engine = stem
+            zs, fis = z[rows], fi[rows]
+            span = len(rows) / total
+            got = predict_checked(self.model, engine, len(rows),
+                                  lambda a, b, zs=zs, e=engine, r=responses: e.run_from(r.cut, r.assemble(zs[a:b])),
+                                  check(engine, zs, fis), ("stem", int(f)), responses.fraction,
+                                  _part(progress, offset / total, span))
+            offset += len(rows)
+            if got is None:
+                why = str(engine.reason)
+                continue
+            out = np.empty((len(z), got.shape[1])) if out is None else out
+            out[rows], done[rows], way[rows] = got, True, "stem"
+            self._engine_use["stem_layer"] = engine.describe(responses.cut)
+        rest = np.flatnonzero(~done)
+        if len(rest):
+            new = self.model.predict(self.inputs(z[rest], fi[rest]), progress=_part(progress, offset / total,
+                                                                                    max(0.0, 1 - offset / total)))
+            out = np.empty((len(z), new.shape[1])) if out is None else out
+            out[rest] = new
+            self._engine_use["why"] = why
+        for kind in ("incremental", "stem", "full"):
+            self._engine_use[kind] += int(np.sum(way == kind))
+        assert out is not None
+        return out
+
+    def _stem(self, fill: int, n_rows: int) -> tuple[Responses, IncrementalModel] | str:
+        """The superpixels' responses through the model's linear stem over fill ``fill`` (made on first use),
+        and the engine that runs the rest; or why coalitions over this fill cannot use them."""
+        if why_not(self.model) is not None:
+            return str(why_not(self.model))
+        if fill not in self._stems:
+            if n_rows * (1 - CROSSOVER) < MIN_SAVED_PASSES:  # not worth making the responses for so few
+                return f"{n_rows} coalition(s) are too few to pay for the set-up"
+            image_engine, fill_engine = self._engine(IMAGE), self._engine(fill)
+            if image_engine is None or fill_engine is None:
+                reason = "no engine"
+            elif not (image_engine.supported and fill_engine.supported):
+                reason = str(image_engine.reason or fill_engine.reason)
+            elif fill_engine.stem() is None:
+                reason = "the model has no linear stem (a convolution first) and the changed boxes are large"
+            else:
+                from ..incremental.stem import Responses
+
+                b = self._boxes
+                image = np.ascontiguousarray(self.image.tensor, dtype=np.float32)
+                responses = Responses(image_engine, fill_engine, image, self.fills[fill], self.labels,
+                                      (b.top, b.bottom, b.left, b.right))
+                reason = responses if responses.fraction < CROSSOVER else (
+                    f"superposition through the linear stem would cost an estimated {responses.fraction:.0%} of "
+                    f"a forward pass (it pays off below {CROSSOVER:.0%})")
+            self._stems[fill] = reason
+        found = self._stems[fill]
+        if isinstance(found, str):
+            return found
+        engine = self._engines[fill]
+        if engine is None or not engine.supported:
+            return str(engine.reason) if engine is not None else "no engine"
+        if n_rows * (1 - found.fraction) < MIN_SAVED_PASSES:
+            return f"{n_rows} coalition(s) are too few to pay for the set-up"
+        return found, engine
+
+    def _engine(self, reference: int) -> IncrementalModel | None:
+        """The incremental engine of a reference (IMAGE or a fill index), made on first use; None: not torch."""
+        if why_not(self.model) is not None:
+            return None
+        if reference not in self._engines:
+            picture = self.image.tensor if reference == IMAGE else self.fills[reference]
+            self._engines[reference] = engine_for(self.model, np.ascontiguousarray(picture, dtype=np.float32))
+        return self._engines[reference]
+
+    def _incremental_groups(self, z: np.ndarray, fi: np.ndarray) -> tuple[list, str]:
+        """The groups of rows worth running incrementally — (engine, plan, rows, patches) — and why the others
+        are not."""
+        if why_not(self.model) is not None:
+            return [], str(why_not(self.model))
+        _, height, width = self.image.tensor.shape
+        to_image, to_fill = self._boxes.changed(~z), self._boxes.changed(z)
+        use_fill = to_fill.area < to_image.area
+        reference = np.where(use_fill, fi, IMAGE)
+        box = to_image.where(~use_fill, to_fill)
+        side = -(-np.maximum(box.h, box.w) // BOX_STEP) * BOX_STEP  # square boxes: a few sizes, large groups
+        small = np.minimum(side, height) * np.minimum(side, width) <= MAX_BOX_AREA * height * width
+        groups, why = [], "their changed boxes cover too much of the image to pay off"
+        for ref in np.unique(reference[small]):
+            carried = np.empty(0, dtype=np.int64)  # rows of a size too rare to pay: they join the next size
+            for size in np.unique(side[small & (reference == ref)]):
+                rows = np.concatenate([carried, np.flatnonzero(small & (reference == ref) & (side == size))])
+                h, w = min(int(size), height), min(int(size), width)
+                if len(rows) < 2 * MIN_SAVED_PASSES and size < side[small & (reference == ref)].max():
+                    carried = rows
+                    continue
+                carried = np.empty(0, dtype=np.int64)
+                engine = self._engine(int(ref))
+                if engine is None or not engine.supported:
+                    return [], str(engine.reason) if engine is not None else why
+                y, x = np.minimum(box.y0[rows], height - h), np.minimum(box.x0[rows], width - w)
+                plan = engine.plan(y, x, h, w)
+                if not worth_it(plan):
+                    why = not_worth_it(plan)
+                    continue
+                groups.append((engine, plan, rows, BoxPatches(self, z[rows], fi[rows], y, x, h, w)))
+        return groups, why
+
     # -- rendering -----------------------------------------------------------------------------------
     def inputs(self, coalitions: np.ndarray, fill_index: np.ndarray) -> Perturbed:
         """The images of coalitions, rendered one model batch at a time."""
         return Perturbed(self, coalitions, fill_index)
 
-    def render(self, coalitions: Any, fill_index: Any = None) -> np.ndarray:
+    def render(self, coalitions: Any, fill_index: Any = None, out: np.ndarray | None = None) -> np.ndarray:
         """The (N, C, H, W) float32 images of N coalitions: one vectorised gather, no per-sample loop.
 
         Each pixel looks its superpixel up in the coalition (``keep = z[:, labels]``), then picks the
         image or the fill with bit operations on the float32 words (``fill ^ (mask & (image ^ fill))``):
-        exactly ``where(keep, image, fill)``, about 3x faster, since this runs once per model batch.
+        exactly ``where(keep, image, fill)``, about 3x faster, since this runs once per model batch. The
+        images are written in C order (what the model takes without a copy) into ``out`` when given, an
+        (at least N, C, H, W) float32 buffer reused from batch to batch (:class:`Perturbed`).
         """
         z = self.check(coalitions)
         fi = self._fill_index(fill_index, len(z))
         keep = z[:, self.labels]  # (N, H, W)
-        mask = np.negative(keep.view(np.uint8).astype(np.int32)).view(np.uint32)  # all ones where kept
+        mask = np.multiply(keep, np.uint32(0xFFFFFFFF), dtype=np.uint32)  # all ones where kept
         diff, fill = self._bits(fi)
-        out = np.bitwise_and(mask[:, None], diff)
-        np.bitwise_xor(out, fill, out=out)
-        return out.view(np.float32)
+        shape = (len(z), *self.image.tensor.shape)
+        words = (np.empty(shape, np.uint32) if out is None else out[:len(z)].view(np.uint32))
+        np.bitwise_and(mask[:, None], diff, out=words)
+        np.bitwise_xor(words, fill, out=words)
+        return words.view(np.float32)
 
     def _bits(self, fi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(image ^ fill, fill) as uint32 words, broadcastable to (N, C, H, W), for fill indices ``fi``."""
@@ -164,15 +367,93 @@ class SuperpixelGame(CoalitionGame):
         return diffs[fi], fills[fi]
 
 
+class ChangedBoxes:
+    """Per coalition, the bounding box of the superpixels that differ from a reference (``y0, x0, h, w``);
+    an empty box (nothing changed) is 1 x 1 at the corner."""
+
+    def __init__(self, y0: np.ndarray, x0: np.ndarray, h: np.ndarray, w: np.ndarray):
+        self.y0, self.x0, self.h, self.w = y0, x0, h, w
+
+    @property
+    def area(self) -> np.ndarray:
+        return self.h * self.w
+
+    def where(self, mask: np.ndarray, other: ChangedBoxes) -> ChangedBoxes:
+        """These boxes where ``mask``, ``other``'s elsewhere."""
+        return ChangedBoxes(*(np.where(mask, a, b) for a, b in zip(
+            (self.y0, self.x0, self.h, self.w), (other.y0, other.x0, other.h, other.w), strict=True)))
+
+
+class SuperpixelBoxes:
+    """The bounding box of each superpixel, and of the changed superpixels of many coalitions at once."""
+
+    def __init__(self, top: np.ndarray, bottom: np.ndarray, left: np.ndarray, right: np.ndarray):
+        self.top, self.bottom, self.left, self.right = top, bottom, left, right
+
+    def changed(self, changed: np.ndarray) -> ChangedBoxes:
+        """The boxes of the superpixels marked in ``changed`` (N, M) bool, one per row."""
+        none = ~changed.any(axis=1)
+        y0 = np.where(changed, self.top, np.iinfo(np.int64).max).min(axis=1)
+        y1 = np.where(changed, self.bottom, 0).max(axis=1)
+        x0 = np.where(changed, self.left, np.iinfo(np.int64).max).min(axis=1)
+        x1 = np.where(changed, self.right, 0).max(axis=1)
+        y0, x0 = np.where(none, 0, y0), np.where(none, 0, x0)
+        return ChangedBoxes(y0, x0, np.where(none, 1, y1 - y0), np.where(none, 1, x1 - x0))
+
+
+def superpixel_boxes(labels: np.ndarray, n: int) -> SuperpixelBoxes:
+    """Bounding boxes (rows ``top:bottom``, columns ``left:right``) of superpixels ``0..n-1`` of ``labels``."""
+    h, w = labels.shape
+    rows = np.zeros((n, h), dtype=bool)
+    rows[labels, np.arange(h)[:, None]] = True
+    cols = np.zeros((n, w), dtype=bool)
+    cols[labels, np.arange(w)[None, :]] = True
+    return SuperpixelBoxes(rows.argmax(1), h - rows[:, ::-1].argmax(1), cols.argmax(1), w - cols[:, ::-1].argmax(1))
+
+
+class BoxPatches:
+    """The contents of coalitions' boxes (``h`` x ``w`` at rows ``y``, columns ``x``): the image where a
+    superpixel is kept, the row's fill where it is removed — a render of the box only."""
+
+    def __init__(self, game: SuperpixelGame, z: np.ndarray, fi: np.ndarray, y: np.ndarray, x: np.ndarray,
+                 h: int, w: int):
+        self.game, self.z, self.fi, self.y, self.x, self.h, self.w = game, z, fi, y, x, h, w
+
+    def build(self, start: int, stop: int) -> np.ndarray:
+        game, h, w = self.game, self.h, self.w
+        y, x, z, fi = self.y[start:stop], self.x[start:stop], self.z[start:stop], self.fi[start:stop]
+        labels = sliding_window_view(game.labels, (h, w))[y, x]  # (B, h, w)
+        keep = np.take_along_axis(z, labels.reshape(len(z), -1), axis=1).reshape(len(z), 1, h, w)
+        image = np.ascontiguousarray(game.image.tensor, dtype=np.float32)
+        inside = sliding_window_view(image, (h, w), axis=(1, 2)).transpose(1, 2, 0, 3, 4)[y, x]
+        fills = [sliding_window_view(game.fills[f], (h, w), axis=(1, 2)).transpose(1, 2, 0, 3, 4)
+                 for f in range(game.n_fills)]
+        removed = fills[int(fi[0])][y, x] if np.all(fi == fi[0]) else np.stack(
+            [fills[int(f)][a, b] for f, a, b in zip(fi, y, x, strict=True)])
+        return np.where(keep, inside, removed)
+
+
+def _part(progress: Progress, offset: float, span: float) -> Progress:
+    """``progress`` of a part of the work spanning ``offset .. offset + span`` of the whole."""
+    if progress is None:
+        return None
+    return lambda f: progress(min(1.0, offset + f * span))
+
+
 class Perturbed(LazyRows):
-    """A lazy (N, C, H, W) batch of a game's coalitions: rows are rendered only when the adapter asks."""
+    """A lazy (N, C, H, W) batch of a game's coalitions: rows are rendered only when the adapter asks, into
+    one buffer reused from batch to batch (no fresh memory per batch), so a batch is valid until the next
+    one is built, which is how the model adapter uses it."""
 
     def __init__(self, game: SuperpixelGame, z: np.ndarray, fi: np.ndarray):
         super().__init__(len(z), game.image.tensor.shape, np.float32)
         self.game, self.z, self.fi = game, z, fi
+        self._buffer: np.ndarray | None = None
 
     def build(self, start: int, stop: int) -> np.ndarray:
-        return self.game.render(self.z[start:stop], self.fi[start:stop])
+        if self._buffer is None or len(self._buffer) < stop - start:
+            self._buffer = np.empty((stop - start, *self.shape[1:]), dtype=np.float32)
+        return self.game.render(self.z[start:stop], self.fi[start:stop], out=self._buffer)
 
 
 def game_for(model: Any, image: Any, segmentation: Any, fill: Any, target: Any, output: str | None,
@@ -192,4 +473,5 @@ def game_for(model: Any, image: Any, segmentation: Any, fill: Any, target: Any, 
                           **segment_params)
 
 
-__all__ = ["FILLS", "OUTPUTS", "Perturbed", "SuperpixelGame", "game_for", "make_fill", "superpixel_means"]
+__all__ = ["FILLS", "OUTPUTS", "BoxPatches", "Perturbed", "SuperpixelBoxes", "SuperpixelGame", "game_for", "make_fill",
+           "superpixel_boxes", "superpixel_means"]
