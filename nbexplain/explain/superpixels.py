@@ -24,7 +24,7 @@ True
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -53,6 +53,7 @@ class SuperpixelResult(PlayerScores):
     target : int - the explained class; ``target_name`` its name.
     segmentation : Segmentation - the superpixels (and the image).
     output : str - "probability" or "score": what the game's values are.
+    engine : str - how the model evaluations ran (incremental inference, or full forward passes and why).
 
     Subclasses say ``kind`` (the explorer's name of the overlay), ``label`` (what the scores are), which
     field holds the ``scores`` (M numbers drawn on a diverging scale; or they override ``scores``), and
@@ -60,12 +61,14 @@ class SuperpixelResult(PlayerScores):
     """
 
     segmentation: Segmentation
+    #: how the game's model evaluations ran: "incremental", "incremental up to ...", or "full (why)"
+    engine: str = field(default="", kw_only=True)
 
     @staticmethod
     def fields_of(game: SuperpixelGame) -> dict:
         """The fields every superpixel result takes from its game."""
         return {"target": game.target, "target_name": game.target_name, "segmentation": game.segmentation,
-                "output": game.output}
+                "output": game.output, "engine": str(getattr(game, "engine", "") or "")}
 
     def summary(self) -> str:
         """The result in one line: what it is and its first two quality lines."""
