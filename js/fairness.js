@@ -413,7 +413,8 @@ async function ask(view, action, params) {
   view.dom.status.busy();
   const answer = await view.requester.request(action, params);
   if (answer.stale) return;
-  view.dom.status.done(answer.status === "error" ? "failed: see the error above" : "");
+  view.dom.status.done(answer.status === "error" ? "failed: see the error above"
+    : answer.status === "no-kernel" ? `that ${NBX_NEEDS_KERNEL}` : "");
   drawAll(view);  // on error too: the sliders go back to the kernel's thresholds
 }
 

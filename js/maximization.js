@@ -164,6 +164,7 @@ async function loadExamples(view, i) {
   const answer = await view.requester.request("examples", { index: i });
   if (answer.stale || model.get("selected") !== i) return;
   dom.examples.replaceChildren();
+  if (answer.status === "no-kernel") dom.examples.appendChild(nbxEl("span", { class: "nbx-pending" }, `dataset examples: ${NBX_NEEDS_KERNEL}`));
   if (answer.status !== "ok") return;
   showExamples(view, answer.data);
 }
@@ -228,6 +229,8 @@ function finish(view, answer) {
   } else if (answer.status === "error") {
     dom.status.done("failed: see the error above");
     dom.root.dataset.state = "error";
+  } else if (answer.status === "no-kernel") {
+    dom.status.done(`optimising ${NBX_NEEDS_KERNEL}`);
   }
   refreshControls(view);
   drawCells(view);
