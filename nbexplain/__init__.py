@@ -6,10 +6,17 @@ computations returning plain results (``attribute``...) -> ``widgets`` -> ``js/`
 
 from __future__ import annotations
 
+from . import _registry
+from ._progress import progress_bars
 from .adapters.model import Model, as_model
 from .adapters.text_models import TextModel, as_text_model  # issue 15
-from ._progress import progress_bars
-from .errors import InputError, ModelError, NbexplainError, NotDifferentiableError, UnknownArgumentError
+from .errors import (
+    InputError,
+    ModelError,
+    NbexplainError,
+    NotDifferentiableError,
+    UnknownArgumentError,
+)
 from .explain.counterfactual import Counterfactual, CounterfactualResult, counterfactual  # issue 4
 from .explain.documents import Datasheet, ModelCard, datasheet, model_card  # issue 16
 from .explain.effects import (  # issue 5: feature effects and global views
@@ -37,7 +44,11 @@ from .explain.internals import (  # issue 13: inside the network
     maximize,
     maximize_channels,
 )
-from .explain.many import GroupImportance, ManyExplanations, explain_many  # issue 19: many rows, on Dask
+from .explain.many import (  # issue 19: many rows, on Dask
+    GroupImportance,
+    ManyExplanations,
+    explain_many,
+)
 from .explain.pixel import METHODS, AttributionMap, Comparison, attribute, attribute_many
 from .explain.representations import (  # issue 14: what the layers learned
     Activations,
@@ -104,6 +115,15 @@ from .inputs.tables import Table, as_table
 from .inputs.text import TokenizedText, Vocabulary, tokenize  # issue 15
 
 __version__ = "0.1.0"
+
+
+def _load_widgets() -> None:
+    import importlib
+
+    importlib.import_module(".widgets", __name__)  # each widget module registers the results it shows
+
+
+_registry.load_with(_load_widgets)  # results find their widget without importing the floor above them
 
 _WIDGETS = {"Heatmap": "heatmap", "compare": "heatmap", "FeatureEffects": "effects",
             "CounterfactualSliders": "counterfactual", "SuperpixelExplorer": "superpixels",
