@@ -34,6 +34,11 @@ def progress_bars(enabled: bool) -> None:
     _enabled = enabled
 
 
+def bars_enabled() -> bool:
+    """Whether automatic progress bars are shown in this session (see :func:`progress_bars`)."""
+    return _enabled
+
+
 def estimate(fraction: float, elapsed: float) -> float | None:
     """Seconds left, extrapolated linearly from the fraction done in ``elapsed`` seconds (None when unknown)."""
     if fraction <= 0 or elapsed <= 0:
@@ -103,4 +108,4 @@ def reporter(progress: Any, label: str, *, delay: float = DELAY) -> Callable[[fl
     raise InputError(f"progress must be None, True, False or a callable taking the fraction done; got {progress!r}")
 
 
-__all__ = ["DELAY", "estimate", "progress_bars", "reporter"]
+__all__ = ["DELAY", "bars_enabled", "estimate", "progress_bars", "reporter"]

@@ -86,6 +86,26 @@ class Model:
         return f"Model(kind={self.kind!r}, model={type(self.raw).__name__}, n_outputs={self.n_outputs})"
 
     # -- prediction ---------------------------------------------------------------------------
+    def with_batch_size(self, batch_size: int | None) -> Model:
+        """A copy sharing the model (and its weights) that predicts in batches of ``batch_size`` (None: the
+        fastest size, measured afresh)."""
+        import copy
+
+        if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
+            raise InputError(f"batch_size={batch_size!r} is not valid: expected a positive integer or None")
+        other = copy.copy(self)
+        other.batch_size = None if batch_size is None else int(batch_size)
+        other._sizers = {}
+        return other
+
+    @property
+    def measured_batch_size(self) -> int | None:
+        """The fastest batch size measured so far (for the input shape predicted most), None before any."""
+        sizers = list(self._sizers.values())
+        if not sizers:
+            return None
+        return int(max(sizers, key=lambda z: sum(z.trials.values())).best)
+
     def sizer(self, sample_shape: tuple, itemsize: int) -> BatchSizer:
         """The batch sizer for samples of this shape (learned once, reused by every later call)."""
         key = tuple(sample_shape)

@@ -18,7 +18,6 @@ instead: the fastest choice on mixed hardware, at the price of last-bit differen
 from __future__ import annotations
 
 import contextlib
-import copy
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -36,26 +35,17 @@ def needs_measuring(model: Model) -> bool:
 
 def scratch_copy(model: Model) -> Model:
     """A copy of ``model`` sharing its weights but with batch sizes not yet measured (for a pilot)."""
-    scratch = copy.copy(model)
-    scratch._sizers = {}  # the adapter keeps one BatchSizer per input shape
-    return scratch
+    return model.with_batch_size(None)
 
 
 def with_batch_size(model: Model, batch_size: int) -> Model:
     """A copy of ``model`` that always predicts in batches of ``batch_size``."""
-    fixed = copy.copy(model)
-    fixed.batch_size = int(batch_size)
-    fixed._sizers = {}
-    return fixed
+    return model.with_batch_size(int(batch_size))
 
 
 def measured_batch_size(scratch: Model) -> int | None:
     """The best batch size the pilot's ``scratch`` model found (for the input shape it predicted most)."""
-    sizers = list(scratch._sizers.values())
-    if not sizers:
-        return None
-    busiest = max(sizers, key=lambda s: sum(s.trials.values()))
-    return int(busiest.best)
+    return scratch.measured_batch_size
 
 
 def remembered(raw: Any, key: tuple) -> int | None:

@@ -26,7 +26,7 @@ class RowProgress:
                              f"got {progress!r}")
         self.n, self.label = max(1, int(n)), label
         self.callback: Callable[[float], None] | None = progress if callable(progress) else None
-        self.show = progress is True or (progress is None and getattr(_progress, "_enabled", True))
+        self.show = progress is True or (progress is None and _progress.bars_enabled())
         self.delay = 0.0 if progress is True else _progress.DELAY
         self.start = time.monotonic()
         self.bar: Any = None
