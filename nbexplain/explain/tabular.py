@@ -41,6 +41,7 @@ from ..methods.coalitions.tabular_anchors import (
     feature_predicates,
     rule_terms,
 )
+from .coalition_results import confirmed_precision
 from .result import Result, frame
 
 LABELS = {"exact": "exact Shapley values", "sampled": "sampled Shapley values", "kernel": "KernelSHAP",
@@ -448,13 +449,8 @@ class TabularAnchor(Result):
 
     def quality(self) -> list[str]:
         """Precision against the threshold, coverage, and the samples drawn (short lines, for views)."""
-        if self.meets_threshold:
-            precision = (f"precision {self.precision:.3f} (≥ {self.threshold:g} with confidence: lower bound "
-                         f"{self.precision_lower:.3f})")
-        else:
-            precision = (f"precision {self.precision:.3f}, not confirmed ≥ {self.threshold:g} (lower bound "
-                         f"{self.precision_lower:.3f}): no anchor found within the sample budget")
-        return [precision, f"coverage {self.coverage:.3g}", f"{self.n_samples:,} perturbed rows"]
+        return [confirmed_precision(self.precision, self.precision_lower, self.threshold, self.meets_threshold),
+                f"coverage {self.coverage:.3g}", f"{self.n_samples:,} perturbed rows"]
 
     def summary(self) -> str:
         """``IF rule THEN class (precision, coverage)`` in one line."""

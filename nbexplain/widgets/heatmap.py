@@ -250,9 +250,10 @@ class Comparison(_AttributionView, RankedComparison):
     """
 
     def __init__(self, model: Any, image: Any, methods=DEFAULT_METHODS, target: Any = None, *,
-                 options: dict[str, dict] | None = None, rank_by: str | None = None, **kwargs: Any):
+                 options: dict[str, dict] | None = None, rank_by: str | None = None,
+                 rank_options: dict | None = None, **kwargs: Any):
         kwargs.setdefault("display_size", 200)
-        self.rank_by = self._check_rank_by(rank_by)  # issue 17: order the methods by faithfulness
+        self.rank_by, self.rank_options = self._check_rank_by(rank_by, rank_options)  # issue 17: best first
         super().__init__(model, image, options=options, **kwargs)
         self.method_names = check_methods(methods)
         self.result: ComparisonResult | None = None
@@ -322,7 +323,12 @@ class Comparison(_AttributionView, RankedComparison):
 
 
 def compare(model: Any, image: Any, methods=DEFAULT_METHODS, target: Any = None, **kwargs: Any) -> Comparison:
-    """Show several attribution methods side by side on one shared colour scale (a :class:`Comparison`)."""
+    """Show several attribution methods side by side on one shared colour scale (a :class:`Comparison`).
+
+    ``rank_by="deletion"`` (or "insertion", "infidelity", "correlation", "sensitivity") orders them best first,
+    each title with its number, the table in ``widget.ranking``; ``rank_options`` go to
+    :func:`nbexplain.rank_methods` (e.g. ``{"baseline": "grey", "steps": 50}``).
+    """
     return Comparison(model, image, methods, target, **kwargs)
 
 

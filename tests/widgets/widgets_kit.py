@@ -5,8 +5,8 @@ from __future__ import annotations
 import comm
 import numpy as np
 import pytest
-from kit_models import TinyCNN  # noqa: F401 - the one small CNN of every test folder
 from comm.base_comm import BaseComm
+from kit_models import TinyCNN  # noqa: F401 - the one small CNN of every test folder
 
 
 class RecordingComm(BaseComm):
