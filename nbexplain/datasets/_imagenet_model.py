@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import torch
 
-from .imagenet import MEAN_255, STD_255
+# EfficientNet-Lite was trained on pixels scaled by (x - 127) / 128 (the "inception-style" mean and
+# std that Google's TensorFlow Lite models use for better post-quantisation; see MEAN_RGB / STDDEV_RGB
+# in tensorflow/tpu models/official/efficientnet/lite/efficientnet_lite_builder.py), not the ImageNet
+# mean/std of the original EfficientNet-PyTorch README. On an image in [0, 1]: (255 x - 127) / 128.
+MEAN_255 = 127.0
+STD_255 = 128.0
 
 
 class ImageNetClassifier(torch.nn.Module):

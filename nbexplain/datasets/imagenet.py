@@ -50,13 +50,6 @@ _NAME_FIXES = {
     998: "ear of grain",  # clean table: "fruiting spike of a cereal plant"
 }
 
-# EfficientNet-Lite was trained on pixels scaled by (x - 127) / 128 (the "inception-style" mean and
-# std that Google's TensorFlow Lite models use for better post-quantisation; see MEAN_RGB / STDDEV_RGB
-# in tensorflow/tpu models/official/efficientnet/lite/efficientnet_lite_builder.py), not the ImageNet
-# mean/std of the original EfficientNet-PyTorch README. On an image in [0, 1]: (255 x - 127) / 128.
-MEAN_255 = 127.0
-STD_255 = 128.0
-
 
 def _missing(package: str, exc: ImportError) -> ImportError:
     return ImportError(

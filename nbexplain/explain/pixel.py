@@ -256,14 +256,6 @@ class Comparison(Result):
         """Spearman rank correlation between every pair of maps (k x k): how much the methods agree."""
         return rank_agreement([r.map for r in self.results])
 
-    def rank(self, model: Any, image: Any, by: str = "insertion", **options: Any):
-        """The methods ranked by how faithful (or robust) their maps of ``image`` are, best first: a
-        :class:`~nbexplain.explain.trust.MethodRanking` (``by``: "deletion", "insertion", "infidelity",
-        "correlation" or "sensitivity"; ``options`` as :func:`nbexplain.rank_methods`). Issue 17."""
-        from .trust import rank_methods  # the trust door builds on this one
-
-        return rank_methods(model, image, by=by, results=self.results, **options)
-
     def summary(self) -> str:
         """One line: the methods, the class, and how much they agree."""
         first, k = self.results[0], len(self.results)

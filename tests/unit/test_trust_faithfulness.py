@@ -168,7 +168,8 @@ def test_methods_rank_by_each_measure_best_first(cnn, picture):
         assert ranking.values["deletion"][ranking.methods.index(m)] == pytest.approx(alone.auc_deletion)
     assert list(ranking.to_frame()["method"]) == ranking.methods
     comparison = nbx.attribute_many(cnn, picture, ["gradient", "gradient_x_input", "gradcam"])
-    assert comparison.rank(cnn, picture, by="deletion", steps=16, progress=False).methods == ranking.methods
+    assert nbx.rank_methods(cnn, picture, by="deletion", results=comparison.results, steps=16,
+                            progress=False).methods == ranking.methods
     assert ranking.plot() is not None
     with pytest.raises(InputError, match="by='auc' is not valid"):
         nbx.rank_methods(cnn, picture, by="auc")
