@@ -6,6 +6,7 @@ A coalition explanation scores each player of one input's game (:mod:`nbexplain.
   (what the scores are), ``scored`` (the field holding one score per player), ``headline`` and ``quality()``;
 * :class:`LimeScores` — a LIME surrogate's weights and its fidelity (Ribeiro, Singh & Guestrin 2016);
 * :class:`ShapleyScores` — Shapley values with their efficiency check (Shapley 1953);
+* :class:`AnchorScores` — an anchor (Ribeiro, Singh & Guestrin 2018) as scores: 1 for its players, 0 for the rest;
 * :func:`confirmed_precision` — an anchor's precision against its threshold, in words (Ribeiro, Singh & Guestrin
   2018: confirmed when the lower bound of its confidence interval clears the threshold).
 
@@ -27,6 +28,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..methods.coalitions.anchors import AnchorSearch
 from ..methods.coalitions.lime import LimeFit
 from .result import Result
 
@@ -128,6 +130,21 @@ class ShapleyScores:
                    table=None if sv.table is None else sv.table[:, 0], **context)
 
 
+@dataclass
+class AnchorScores(AnchorSearch):
+    """An anchor search's answer (the fields of :class:`~nbexplain.methods.coalitions.anchors.AnchorSearch`)
+    with ``p_present``, the probability that a player outside the anchor was kept in a sample."""
+
+    p_present: float
+    kind: ClassVar[str] = "anchor"
+
+    def _anchor_mask(self, n_players: int) -> np.ndarray:
+        """(n_players,) bool: True for the anchor's players."""
+        mask = np.zeros(n_players, dtype=bool)
+        mask[list(self.anchor)] = True
+        return mask
+
+
 def confirmed_precision(precision: float, lower: float, threshold: float, met: bool) -> str:
     """An anchor's precision against its threshold, in words (the first quality line of text and row anchors)."""
     if met:
@@ -136,4 +153,4 @@ def confirmed_precision(precision: float, lower: float, threshold: float, met: b
             "within the sample budget")
 
 
-__all__ = ["LimeScores", "PlayerScores", "ShapleyScores", "confirmed_precision"]
+__all__ = ["AnchorScores", "LimeScores", "PlayerScores", "ShapleyScores", "confirmed_precision"]

@@ -34,13 +34,13 @@ from .._types import Progress
 from .._validation import check_choice, check_keywords
 from ..errors import InputError
 from ..inputs.segmentation import Segmentation, segment_parameters
-from ..methods.coalitions.anchors import AnchorSearch, CoalitionSampler, anchor_search
+from ..methods.coalitions.anchors import CoalitionSampler, anchor_search
 from ..methods.coalitions.curves import Curves, perturbation_curves, ranking_order
 from ..methods.coalitions.lime import lime
 from ..methods.coalitions.shapley import SHAPLEY_METHODS, shapley
 from ..methods.coalitions.superpixels import SuperpixelGame, game_for
 from ..plotting.superpixels import draw_curves, draw_segmentation
-from .coalition_results import LimeScores, PlayerScores, ShapleyScores
+from .coalition_results import AnchorScores, LimeScores, PlayerScores, ShapleyScores
 
 
 # -- results ----------------------------------------------------------------------------------------------------
@@ -121,20 +121,15 @@ class ShapleyImage(ShapleyScores, SuperpixelResult):
 
 
 @dataclass
-class Anchor(AnchorSearch, SuperpixelResult):
+class Anchor(AnchorScores, SuperpixelResult):
     """An anchor: superpixels that, kept, hold the prediction with high precision (the fields of
-    :class:`~nbexplain.methods.coalitions.anchors.AnchorSearch`: ``anchor``, ``precision``,
+    :class:`~nbexplain.explain.coalition_results.AnchorScores`: ``anchor``, ``precision``,
     ``precision_lower``, ``coverage`` = ``p_present ** len(anchor)``, ``meets_threshold``...), with its image."""
-
-    p_present: float
-    kind: ClassVar[str] = "anchor"
 
     @property
     def mask(self) -> np.ndarray:
         """(M,) bool: True for the anchor's superpixels."""
-        m = np.zeros(self.segmentation.n_segments, dtype=bool)
-        m[list(self.anchor)] = True
-        return m
+        return self._anchor_mask(self.segmentation.n_segments)
 
     @property
     def scores(self) -> np.ndarray:

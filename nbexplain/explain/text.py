@@ -39,7 +39,7 @@ from ..adapters.outputs import resolve_target
 from ..adapters.text_models import TextModel, as_text_model
 from ..errors import InputError, NotDifferentiableError
 from ..inputs.text import TokenizedText, tokenize
-from ..methods.coalitions.anchors import AnchorSearch, CoalitionSampler
+from ..methods.coalitions.anchors import CoalitionSampler
 from ..methods.coalitions.confident import confident_anchor_search
 from ..methods.coalitions.game import check_output
 from ..methods.coalitions.lime import lime
@@ -49,7 +49,13 @@ from ..methods.coalitions.tokens import TokenGame, covered_examples, game_for, l
 from ..methods.text.gradients import METHODS as GRADIENT_METHODS
 from ..methods.text.gradients import baseline_id, embedding_attributions, token_positions
 from ..plotting.text import draw_tokens, rows_needed
-from .coalition_results import LimeScores, PlayerScores, ShapleyScores, confirmed_precision
+from .coalition_results import (
+    AnchorScores,
+    LimeScores,
+    PlayerScores,
+    ShapleyScores,
+    confirmed_precision,
+)
 from .result import frame
 
 #: most players for which ``method="auto"`` enumerates every coalition (2**14 = 16,384 texts)
@@ -167,24 +173,20 @@ class ShapleyText(ShapleyScores, TextResult):
 
 
 @dataclass
-class AnchorText(AnchorSearch, TextResult):
+class AnchorText(AnchorScores, TextResult):
     """An anchor: tokens that, kept, hold the prediction with high precision (the fields of
-    :class:`~nbexplain.methods.coalitions.anchors.AnchorSearch`: ``anchor`` (players, in the order found),
+    :class:`~nbexplain.explain.coalition_results.AnchorScores`: ``anchor`` (players, in the order found),
     ``precision``, ``precision_lower``, ``coverage`` = ``p_present ** len(anchor)``, ``meets_threshold``...),
     with its text and a few sampled texts in which the anchor holds: ``kept`` (the prediction stayed) and
     ``flipped`` (it changed)."""
 
-    p_present: float
     kept: list = field(default_factory=list)
     flipped: list = field(default_factory=list)
-    kind: ClassVar[str] = "anchor"
     label: ClassVar[str] = "anchor"
 
     @property
     def mask_of_players(self) -> np.ndarray:
-        m = np.zeros(len(self.groups), dtype=bool)
-        m[list(self.anchor)] = True
-        return m
+        return self._anchor_mask(len(self.groups))
 
     @property
     def scores(self) -> np.ndarray:

@@ -344,15 +344,9 @@ class CounterfactualSliders(CounterfactualQualityPanel, ExplainerWidget):
 
     def _explain_anchor(self, v: np.ndarray, ctx: RequestContext, options: dict, progress) -> TabularAnchor:
         """The anchor of the point (the rule that keeps the class predicted there): its rule's term per feature."""
-        sp = self._space
-        categories = {}
-        for j in np.flatnonzero(sp.categorical):
-            labels, codes = sp.category_labels[j], sp.categories[j]
-            coded = labels is not None and np.array_equal(codes, np.arange(len(codes)))
-            categories[int(j)] = list(labels) if coded else None
-        options.setdefault("categorical", categories)
+        options.setdefault("categorical", self._space.labels_by_code())
         result = anchor_tabular(self._model, v, self._table, progress=progress, **options)
-        values = np.zeros(sp.n_features)
+        values = np.zeros(self._space.n_features)
         values[result.features] = 1.0
         with self._applying(ctx):
             self.explanation_result = result

@@ -36,14 +36,14 @@ from ..inputs.segmentation import SEGMENTATION_METHODS, Segmentation
 from ..methods.coalitions.masks import all_coalitions
 from ..methods.coalitions.superpixels import FILLS
 from . import assets
-from .base import DIRECT, ExplainerWidget, Request, RequestContext, handles
-from .codec import array_serialization, decode_array
+from .base import DIRECT, Request, RequestContext, handles
+from .coalition_explorer import TABLE_MAX_PLAYERS, CoalitionExplorer
+from .codec import array_serialization
 from .display import page_image, page_labels
 from .quality import SuperpixelQualityPanel  # issue 17: the quality panel
 from .tables import answer_tables_trait, wants_tables
 
 EXPLAINERS = ("lime", "shapley", "anchor")
-TABLE_MAX_PLAYERS = 12  # the view may hold the 2**M table (4096 rows) and answer toggles itself
 GAMES_KEPT = 4
 #: one-toggle neighbours evaluated per model call while speculating: each chunk is cached as it comes, and a
 #: newer request stops the work at the next model batch (so it waits for at most one small batch)
@@ -56,7 +56,7 @@ def _array_trait():
     return traitlets.Any(None).tag(sync=True, **array_serialization)
 
 
-class SuperpixelExplorer(SuperpixelQualityPanel, ExplainerWidget):
+class SuperpixelExplorer(SuperpixelQualityPanel, CoalitionExplorer):
     """An image split into superpixels beside the model's class probabilities; toggle superpixels, explain.
 
     Click a superpixel (or focus one and press space) to hide it, filled with its mean colour, grey,
@@ -104,6 +104,7 @@ class SuperpixelExplorer(SuperpixelQualityPanel, ExplainerWidget):
 
     _esm = assets.view_esm("superpixels")
     _css = assets.view_css("superpixels")
+    _player_noun = "superpixel"
 
     image = _array_trait()  # (H, W, 3) uint8
     fill_image = _array_trait()  # (H, W, 3) uint8: what hidden superpixels show
@@ -150,11 +151,7 @@ class SuperpixelExplorer(SuperpixelQualityPanel, ExplainerWidget):
         self._tables_on = False  # set by precompute(): the tables then follow the shown state
         self.speculate = check_bool(speculate, "speculate")
         self._stop_speculating = threading.Event()
-        self.top_k = check_positive_int(top_k, "top_k")
-        self.explain_options = {k: dict(v) for k, v in (explain_options or {}).items()}
-        unknown = set(self.explain_options) - set(EXPLAINERS)
-        if unknown:
-            raise InputError(f"explain_options has unknown explainers {sorted(unknown)}; expected {list(EXPLAINERS)}")
+        self._take_options(top_k, explain_options, EXPLAINERS)
         self.result: LimeImage | ShapleyImage | Anchor | None = None
         self.curves: PerturbationCurves | None = None
         self._games: OrderedDict[tuple, SuperpixelGame] = OrderedDict()
@@ -209,10 +206,8 @@ class SuperpixelExplorer(SuperpixelQualityPanel, ExplainerWidget):
                 widget.image, widget.labels = page_image(seg.image), page_labels(seg.labels)
                 widget.fill_image = widget.image
                 widget.n_superpixels = seg.n_segments
-                widget.active = np.ones(seg.n_segments, bool)
                 widget.seg_method = seg.method
-                widget.target = int(result.target)
-                widget.classes = [{"index": int(result.target), "name": result.target_name, "full": 0.0}]
+                widget._show_class_of(result)
         with widget._applying():
             widget._show_result(result)
         return widget
@@ -387,20 +382,9 @@ class SuperpixelExplorer(SuperpixelQualityPanel, ExplainerWidget):
         return {}
 
     # -- state -------------------------------------------------------------------------------------------
-    def _check_mask(self, value: Any, name: str) -> np.ndarray:
-        if isinstance(value, dict) and "dtype" in value:  # {dtype, shape, buffer} (nbxEncodeArray)
-            value = decode_array(value)
-        elif isinstance(value, (bytes, bytearray, memoryview)):  # a typed array lifted to a raw buffer
-            value = np.frombuffer(bytes(value), dtype=np.uint8)
-        arr = np.asarray(value) if value is not None else None
-        if arr is None or arr.shape != (self.n_superpixels,):
-            raise InputError(f"{name} must have one boolean per superpixel, shape ({self.n_superpixels},); "
-                             f"got {None if arr is None else arr.shape}")
-        if arr.dtype != bool:
-            if not np.isin(arr, (0, 1)).all():
-                raise InputError(f"{name} must hold booleans (or 0/1)")
-            arr = arr.astype(bool)
-        return arr
+    @property
+    def _n_players(self) -> int:
+        return self.n_superpixels
 
     @traitlets.validate("active")
     def _validate_active(self, proposal: dict) -> np.ndarray:
@@ -430,9 +414,8 @@ class SuperpixelExplorer(SuperpixelQualityPanel, ExplainerWidget):
                 self.error = error_payload(exc, "predict")
 
     def _predict(self, mask: np.ndarray, ctx: RequestContext) -> dict:
-        outputs = self._game.outputs(mask[None], progress=ctx.progress)
-        probs = self._game.model.to_probabilities(outputs)[0]
-        bars = np.array([probs[c["index"]] for c in self.classes], dtype=np.float32)
+        probs = self._probabilities_of(mask, ctx)
+        bars = self._bars_of(probs)
         top = self._top(probs)
         with self._applying(ctx):
             self.active = mask
@@ -441,10 +424,6 @@ class SuperpixelExplorer(SuperpixelQualityPanel, ExplainerWidget):
             self._probs = probs
         self.error = {}
         return {"bars": bars, "top": top, "active": mask.astype(np.uint8)}
-
-    def _top(self, probs: np.ndarray) -> dict:
-        i = int(np.argmax(probs))
-        return {"index": i, "name": self._model.class_name(i), "probability": float(probs[i])}
 
     def _params_for(self, method: str, param: Any) -> dict:
         if method not in SEGMENTATION_METHODS:
@@ -494,34 +473,12 @@ class SuperpixelExplorer(SuperpixelQualityPanel, ExplainerWidget):
             spec = SEGMENTATION_METHODS.get(method)
             self.seg_param = None if spec is None else float(params.get(spec.main, spec.defaults.get(spec.main)))
             self.fill = fill
-            self.target = game.target
-            self.classes = self._class_list(full, game.target)
-            self._clear_overlay()
-            self.active = np.ones(m, bool)
-            self.bars = np.array([full[c["index"]] for c in self.classes], dtype=np.float32)
-            self.top = self._top(full)
-            self._probs = full
-            self._publish_table()
+            self._show_whole_input(full)
         self._refresh_tables(ctx)
 
-    def _class_list(self, probs: np.ndarray, target: int) -> list[dict]:
-        order = [int(i) for i in np.argsort(-probs)[: self.top_k]]
-        if target not in order:
-            order.append(int(target))
-        return [{"index": i, "name": self._model.class_name(i), "full": float(probs[i])} for i in order]
-
     def _set_target(self, target: Any, ctx: RequestContext) -> None:
-        game = self._game.view(target=target)
-        ctx.check()
-        self._game = game
-        self._target_request = game.target
-        probs = self._probs if self._probs is not None else game.probabilities
-        with self._applying(ctx):
-            self.target = game.target
-            self.classes = self._class_list(game.probabilities, game.target)
-            self.bars = np.array([probs[c["index"]] for c in self.classes], dtype=np.float32)
-            self._clear_overlay()
-            self._publish_table()
+        super()._set_target(target, ctx)
+        self._target_request = self._game.target  # new segmentations and fills explain it too
         self._refresh_tables(ctx)
 
     @traitlets.observe("target")
@@ -548,18 +505,13 @@ class SuperpixelExplorer(SuperpixelQualityPanel, ExplainerWidget):
 
     def _publish_table(self) -> None:
         """Send the 2**M table of the shown classes when every coalition is cached (M <= 12); else clear it."""
-        m = self.n_superpixels
-        cached = self._game.cached(all_coalitions(m)) if m <= TABLE_MAX_PLAYERS else None
-        if cached is None:
+        tables = self._all_masks_table()
+        if tables is None:
             self.table = self.table_top = self.table_top_p = None
             self.table_names = {}
             return
-        probs = self._game.model.to_probabilities(cached)
-        top = probs.argmax(1)
-        self.table = probs[:, [c["index"] for c in self.classes]].astype(np.float32)
-        self.table_top = top.astype(np.int32)
-        self.table_top_p = probs[np.arange(len(probs)), top].astype(np.float32)
-        self.table_names = {str(int(i)): self._model.class_name(int(i)) for i in np.unique(top)}
+        self.table, self.table_top = tables["bars"], tables["top"]
+        self.table_top_p, self.table_names = tables["top_p"], tables["names"]
 
     # -- explanations -------------------------------------------------------------------------------------
     def _explain(self, method: str, options: dict, ctx: RequestContext):
@@ -614,7 +566,7 @@ class SuperpixelExplorer(SuperpixelQualityPanel, ExplainerWidget):
     def _static_png(self) -> bytes | None:
         if self.labels is None:
             return None
-        from ..plotting.figure import plain_text, png_of
+        from ..plotting.figure import png_of
         from ..plotting.superpixels import draw_segmentation
 
         seg = Segmentation(np.asarray(self.labels), np.asarray(self.image))
@@ -632,16 +584,7 @@ class SuperpixelExplorer(SuperpixelQualityPanel, ExplainerWidget):
                 values = None if self.overlay_values is None else np.asarray(self.overlay_values)
                 draw_segmentation(shown_seg, ax=ax, values=values, colorbar=False,
                                   title=self.overlay_info.get("title", f"{int(active.sum())}/{seg.n_segments} superpixels shown"))
-            if self.classes and self.bars is not None:
-                names = [plain_text(c["name"]) for c in self.classes][::-1]
-                bx.barh(range(len(names)), np.asarray(self.bars)[::-1], color="#1976d2")
-                bx.set_yticks(range(len(names)), names, fontsize=8)
-                bx.set_xlim(0, 1)
-                bx.set_title("probability", fontsize=9)
-            else:
-                bx.set_axis_off()
-            for i, line in enumerate(self.overlay_info.get("quality", [])):
-                fig.text(0.02, -0.04 - 0.05 * i, line, fontsize=8)
+            self._draw_bars_and_quality(fig, bx)
 
         return png_of(draw, figsize=(7.5, 3.6))
 

@@ -15,7 +15,7 @@ import numpy as np
 import traitlets
 
 from .._registry import shows
-from .._validation import check_choice, check_positive_int, is_int
+from .._validation import check_choice, is_int
 from ..adapters.text_models import TextModel, as_text_model
 from ..errors import InputError
 from ..explain.text import (
@@ -32,8 +32,9 @@ from ..explain.text import (
 )
 from ..methods.coalitions.masks import all_coalitions
 from . import assets
-from .base import DIRECT, ExplainerWidget, RequestContext, field, handles
-from .codec import array_serialization, decode_array
+from .base import DIRECT, RequestContext, field, handles
+from .coalition_explorer import TABLE_MAX_PLAYERS, CoalitionExplorer
+from .codec import array_serialization
 from .tables import answer_tables_trait, wants_tables
 
 EXPLAINERS = ("lime", "shapley", "anchor", "integrated_gradients")
@@ -42,14 +43,14 @@ PERTURBATIONS = ("remove", "mask")
 #: defaults sized for interactive use (options given to the widget override them)
 EXPLAIN_DEFAULTS: dict[str, dict] = {"lime": {"n_samples": 2000}, "shapley": {}, "anchor": {},
                                      "integrated_gradients": {}}
-TABLE_MAX_TOKENS = 12
+TABLE_MAX_TOKENS = TABLE_MAX_PLAYERS
 
 
 def _array_trait():
     return traitlets.Any(None).tag(sync=True, **array_serialization)
 
 
-class TextExplorer(ExplainerWidget):
+class TextExplorer(CoalitionExplorer):
     """A text as tokens beside the model's class probabilities: click words away, explain.
 
     Click a token (or focus it and press Space) to remove it — or replace it with the mask token — and the
@@ -93,6 +94,7 @@ class TextExplorer(ExplainerWidget):
     _css = assets.view_css("text")
     #: the view writes nothing directly: it asks (requests "predict", "explain", "target", "perturbation")
     _view_writes: ClassVar[frozenset[str]] = frozenset()
+    _player_noun = "token"
 
     text = traitlets.Unicode("").tag(sync=True)
     tokens = traitlets.List([]).tag(sync=True)  # the T tokens (user text)
@@ -123,11 +125,7 @@ class TextExplorer(ExplainerWidget):
                  top_k: int = 5, explain_options: dict | None = None, precompute: bool | None = None,
                  **kwargs: Any):
         super().__init__(**kwargs)
-        self.top_k = check_positive_int(top_k, "top_k")
-        self.explain_options = {k: dict(v) for k, v in (explain_options or {}).items()}
-        unknown = set(self.explain_options) - set(EXPLAINERS)
-        if unknown:
-            raise InputError(f"explain_options has unknown explainers {sorted(unknown)}; expected {list(EXPLAINERS)}")
+        self._take_options(top_k, explain_options, EXPLAINERS)
         self.result: TextResult | None = None
         self._games: dict[str | None, TokenGame] = {}
         self._probs: np.ndarray | None = None
@@ -170,10 +168,8 @@ class TextExplorer(ExplainerWidget):
             t = result.tokens
             with widget._applying():
                 widget.text, widget.tokens, widget.gaps = t.text, t.tokens, t.gaps
-                widget.active = np.ones(t.n_tokens, bool)
                 widget.shown_text = t.text
-                widget.target = int(result.target)
-                widget.classes = [{"index": int(result.target), "name": result.target_name, "full": 0.0}]
+                widget._show_class_of(result)
         with widget._applying():
             widget._show_result(result)
         return widget
@@ -264,25 +260,13 @@ class TextExplorer(ExplainerWidget):
         return {}
 
     # -- state -------------------------------------------------------------------------------------------
-    def _check_mask(self, value: Any, name: str) -> np.ndarray:
-        if isinstance(value, dict) and "dtype" in value:
-            value = decode_array(value)
-        elif isinstance(value, (bytes, bytearray, memoryview)):
-            value = np.frombuffer(bytes(value), dtype=np.uint8)
-        arr = None if value is None else np.asarray(value)
-        n = len(self.tokens)
-        if arr is None or arr.shape != (n,):
-            raise InputError(f"{name} must have one boolean per token, shape ({n},); got "
-                             f"{None if arr is None else arr.shape}")
-        if arr.dtype != bool:
-            if not np.isin(arr, (0, 1)).all():
-                raise InputError(f"{name} must hold booleans (or 0/1)")
-            arr = arr.astype(bool)
-        return arr
+    @property
+    def _n_players(self) -> int:
+        return len(self.tokens)
 
     def _predict(self, mask: np.ndarray, ctx: RequestContext) -> dict:
-        probs = self._game.model.to_probabilities(self._game.outputs(mask[None], progress=ctx.progress))[0]
-        bars = np.array([probs[c["index"]] for c in self.classes], dtype=np.float32)
+        probs = self._probabilities_of(mask, ctx)
+        bars = self._bars_of(probs)
         top = self._top(probs)
         text = self._game.tokens.render(mask, self._game.mask)
         with self._applying(ctx):
@@ -293,10 +277,6 @@ class TextExplorer(ExplainerWidget):
             self._probs = probs
         self.error = {}
         return {"bars": bars, "top": top, "active": mask.astype(np.uint8), "text": text}
-
-    def _top(self, probs: np.ndarray) -> dict:
-        i = int(np.argmax(probs))
-        return {"index": i, "name": self._model.class_name(i), "probability": float(probs[i])}
 
     def _game_for(self, mask: str | None) -> TokenGame:
         if mask not in self._games:
@@ -321,33 +301,8 @@ class TextExplorer(ExplainerWidget):
             self.tokens = game.tokens.tokens
             self.gaps = game.tokens.gaps
             self.perturbation = perturbation
-            self.target = game.target
-            self.classes = self._class_list(full, game.target)
-            self._clear_overlay()
-            self.active = np.ones(game.tokens.n_tokens, bool)
             self.shown_text = game.text
-            self.bars = np.array([full[c["index"]] for c in self.classes], dtype=np.float32)
-            self.top = self._top(full)
-            self._probs = full
-            self._publish_table()
-
-    def _class_list(self, probs: np.ndarray, target: int) -> list[dict]:
-        order = [int(i) for i in np.argsort(-probs)[: self.top_k]]
-        if target not in order:
-            order.append(int(target))
-        return [{"index": i, "name": self._model.class_name(i), "full": float(probs[i])} for i in order]
-
-    def _set_target(self, target: Any, ctx: RequestContext) -> None:
-        game = self._game.view(target=target)
-        ctx.check()
-        self._game = game
-        probs = self._probs if self._probs is not None else game.probabilities
-        with self._applying(ctx):
-            self.target = game.target
-            self.classes = self._class_list(game.probabilities, game.target)
-            self.bars = np.array([probs[c["index"]] for c in self.classes], dtype=np.float32)
-            self._clear_overlay()
-            self._publish_table()
+            self._show_whole_input(full)
 
     def _clear_overlay(self) -> None:
         self.result = None
@@ -359,17 +314,7 @@ class TextExplorer(ExplainerWidget):
 
     def _publish_table(self) -> None:
         """The 2**T table of the shown classes when asked for (T <= 12) and every text is cached; else none."""
-        n = len(self.tokens)
-        cached = self._game.cached(all_coalitions(n)) if self._tables_on and n <= TABLE_MAX_TOKENS else None
-        if cached is None:
-            self.answer_tables = None
-            return
-        probs = self._game.model.to_probabilities(cached)
-        top = probs.argmax(1)
-        self.answer_tables = {
-            "bars": probs[:, [c["index"] for c in self.classes]].astype(np.float32),
-            "top": top.astype(np.int32), "top_p": probs[np.arange(len(probs)), top].astype(np.float32),
-            "names": {str(int(i)): self._model.class_name(int(i)) for i in np.unique(top)}}
+        self.answer_tables = self._all_masks_table() if self._tables_on else None
 
     # -- explanations -------------------------------------------------------------------------------------
     def _explain(self, method: Any, options: dict, ctx: RequestContext) -> TextResult:
@@ -412,7 +357,7 @@ class TextExplorer(ExplainerWidget):
     def _static_png(self) -> bytes | None:
         if not self.tokens and not self.text:
             return None
-        from ..plotting.figure import plain_text, png_of
+        from ..plotting.figure import png_of
         from ..plotting.text import draw_tokens, rows_needed
 
         def draw(fig):
@@ -428,16 +373,7 @@ class TextExplorer(ExplainerWidget):
             else:
                 values = None if self.overlay_values is None else np.asarray(self.overlay_values)
                 draw_tokens(shown, self.gaps, values, ax=ax, title=title, width=48)
-            if self.classes and self.bars is not None:
-                names = [plain_text(c["name"]) for c in self.classes][::-1]
-                bx.barh(range(len(names)), np.asarray(self.bars)[::-1], color="#1976d2")
-                bx.set_yticks(range(len(names)), names, fontsize=8)
-                bx.set_xlim(0, 1)
-                bx.set_title("probability", fontsize=9)
-            else:
-                bx.set_axis_off()
-            for i, line in enumerate(self.overlay_info.get("quality", [])):
-                fig.text(0.02, -0.04 - 0.05 * i, plain_text(line), fontsize=8)
+            self._draw_bars_and_quality(fig, bx)
 
         return png_of(draw, figsize=(8, 0.3 * rows_needed(self.text, 48) + 1.6))
 

@@ -82,6 +82,16 @@ class FeatureSpace:
     def mutable_categorical(self) -> np.ndarray:
         return self.mutable & self.categorical
 
+    def labels_by_code(self) -> dict[int, list[str] | None]:
+        """{categorical feature: its category labels where its values are the codes 0..k-1 (code k reads
+        ``labels[k]``), else None}: how :func:`nbexplain.anchor_tabular` (``categorical``) names categories."""
+        out = {}
+        for j in np.flatnonzero(self.categorical):
+            labels, codes = self.category_labels[j], self.categories[j]
+            coded = labels is not None and np.array_equal(codes, np.arange(len(codes)))
+            out[int(j)] = list(labels) if coded else None
+        return out
+
     def frozen(self, features: Sequence[int]) -> FeatureSpace:
         """A copy in which ``features`` (indices) are immutable too."""
         mutable = self.mutable.copy()
