@@ -55,6 +55,16 @@ def export_with_probe(name: str, probe: str, folder: Path, source: Path = NOTEBO
     return html, probe_dir
 
 
+def export_cells(cells: list[str], name: str, probe: str, folder: Path) -> tuple[Path, Path]:
+    """Export a notebook of these code ``cells`` (written as ``folder / "src" / name``) as :func:`export_with_probe`."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    (folder / "src").mkdir()
+    nbformat.write(nb, folder / "src" / name)
+    return export_with_probe(name, probe, folder, source=folder / "src")
+
+
 class OfflinePage:
     """A Chromium page on an exported file: every request but the file's own is blocked and recorded."""
 
@@ -221,6 +231,13 @@ def plot_summary(widget) -> dict:
     return json.loads(widget.locator("canvas.nbx-plot").get_attribute("data-summary"))
 
 
+def show_kind(page: OfflinePage, widget, kind: str) -> None:
+    """Press the view's ``kind`` button ("pdp", "ale"...) and wait until the plot shows that kind."""
+    widget.locator(f"button.nbx-kind[data-kind='{kind}']").click()
+    page.page.wait_for_function("([canvas, kind]) => JSON.parse(canvas.dataset.summary || '{}').kind === kind",
+                                arg=[widget.locator("canvas.nbx-plot").element_handle(), kind])
+
+
 def test_feature_effects_export_draws_any_features_curves_from_its_tables(tmp_path, offline):
     html, probe = export_with_probe("04_feature_effects.ipynb", FX_PROBE, tmp_path)
     saved = json.loads((probe / "fx.json").read_text())
@@ -228,9 +245,7 @@ def test_feature_effects_export_draws_any_features_curves_from_its_tables(tmp_pa
     assert page.live_widgets() == 1
     widget = page.page.locator(".nbx-effects").first
     assert plot_summary(widget)["feature"] == saved["shown"]
-    widget.locator("button.nbx-kind[data-kind='pdp']").click()
-    page.page.wait_for_function("(canvas) => JSON.parse(canvas.dataset.summary || '{}').kind === 'pdp'",
-                                arg=widget.locator("canvas.nbx-plot").element_handle())
+    show_kind(page, widget, "pdp")
     for name in [n for n in saved["curves"] if n != saved["shown"]][:3]:
         widget.locator("button.nbx-feature").filter(
             has=page.page.locator(".nbx-feature-name", has_text=re.compile(f"^{re.escape(name)}( ▦)?$"))).click()
@@ -239,15 +254,11 @@ def test_feature_effects_export_draws_any_features_curves_from_its_tables(tmp_pa
         summary = plot_summary(widget)
         assert summary["kind"] == "pdp"
         np.testing.assert_allclose(summary["mean"], saved["curves"][name]["pdp"], rtol=1e-5, atol=1e-6)
-        widget.locator("button.nbx-kind[data-kind='ale']").click()
-        page.page.wait_for_function("(canvas) => JSON.parse(canvas.dataset.summary || '{}').kind === 'ale'",
-                                    arg=widget.locator("canvas.nbx-plot").element_handle())
+        show_kind(page, widget, "ale")
         summary = plot_summary(widget)
         assert summary["kind"] == "ale"
         np.testing.assert_allclose(summary["mean"], saved["curves"][name]["ale"], rtol=1e-5, atol=1e-6)
-        widget.locator("button.nbx-kind[data-kind='pdp']").click()
-        page.page.wait_for_function("(canvas) => JSON.parse(canvas.dataset.summary || '{}').kind === 'pdp'",
-                                    arg=widget.locator("canvas.nbx-plot").element_handle())
+        show_kind(page, widget, "pdp")
     for selector in ("select.nbx-pair", "button.nbx-surrogate-fit"):
         assert needs_kernel(widget.locator(selector)), selector
     assert NEEDS_KERNEL in widget.locator(".nbx-offline-note").inner_text()
@@ -291,12 +302,7 @@ SMALL_EXPLORERS = [
 
 
 def test_small_superpixel_export_answers_toggles_without_a_kernel(tmp_path, offline):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(c) for c in SMALL_EXPLORERS]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    (tmp_path / "src").mkdir()
-    nbformat.write(nb, tmp_path / "src" / "explorers.ipynb")
-    html, probe = export_with_probe("explorers.ipynb", SP_PROBE, tmp_path, source=tmp_path / "src")
+    html, probe = export_cells(SMALL_EXPLORERS, "explorers.ipynb", SP_PROBE, tmp_path)
     assert_explorers_answer_offline(offline(html), json.loads((probe / "sp.json").read_text()))
 
 
@@ -476,12 +482,7 @@ SMALL_HEATMAPS = [
 
 
 def test_heatmap_export_draws_the_kernels_maps_pixel_for_pixel(tmp_path, offline):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(c) for c in SMALL_HEATMAPS]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    (tmp_path / "src").mkdir()
-    nbformat.write(nb, tmp_path / "src" / "heatmaps.ipynb")
-    html, probe = export_with_probe("heatmaps.ipynb", TOUR_PROBE, tmp_path, source=tmp_path / "src")
+    html, probe = export_cells(SMALL_HEATMAPS, "heatmaps.ipynb", TOUR_PROBE, tmp_path)
     page = offline(html)
     assert page.live_widgets() == 2
     assert_heatmaps_answer_from_tables(page, probe)

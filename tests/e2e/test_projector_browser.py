@@ -74,6 +74,19 @@ def isolated(points: np.ndarray, f: dict, room: float = 9.0, margin: float = 12.
     return [int(i) for i in np.flatnonzero((d.min(axis=1) > room) & inside)]
 
 
+def hover_lonely_point(nb, page, root, overlay, points: np.ndarray, f: dict, room: float = 9.0) -> int:
+    """Move the mouse from the map's corner onto a point of ``points`` (screen) with no other near it, and wait
+    until the hover card shows its row; returns the row."""
+    i = isolated(points, f, room=room)[0]
+    overlay.scroll_into_view_if_needed()
+    box = overlay.bounding_box()
+    page.mouse.move(box["x"] + 1, box["y"] + 1)
+    page.mouse.move(box["x"] + points[i, 0], box["y"] + points[i, 1])
+    card = root.locator(".nbx-hover")
+    nb.wait_until(lambda: card.get_attribute("data-row") == str(i), 10, 0.05, f"row {i} in the hover card")
+    return i
+
+
 def start_cell(nb, code: str):
     """Type ``code`` into a new cell and run it without waiting for it (the kernel stays busy); its prompt."""
     page = nb.page
@@ -112,14 +125,7 @@ def test_digits_projector(open_notebook, page, screenshot_dir):
 
     # -- hover: the card shows that point's thumbnail, label and prediction (the kernel's, at that row) ------
     f = frame(canvas)
-    points = screen(coords[0].astype(np.float64), f)
-    i = isolated(points, f)[0]
-    overlay.scroll_into_view_if_needed()
-    box = overlay.bounding_box()
-    page.mouse.move(box["x"] + 2, box["y"] + 2)
-    page.mouse.move(box["x"] + points[i, 0], box["y"] + points[i, 1])
-    card = root.locator(".nbx-hover")
-    nb.wait_until(lambda: card.get_attribute("data-row") == str(i), 10, 0.05, f"row {i} in the hover card")
+    i = hover_lonely_point(nb, page, root, overlay, screen(coords[0].astype(np.float64), f), f)
     assert root.locator(".nbx-hover-label").text_content() == f"label: {k['names'][k['labels'][i]]}"
     assert root.locator(".nbx-hover-prediction").text_content().startswith(f"prediction: {k['classes'][k['preds'][i]]}")
     thumb = nb.canvas_pixels(root.locator("canvas.nbx-hover-thumb"))
@@ -219,14 +225,7 @@ def test_credit_projector_table_rows(open_notebook, page):
     root.locator("button.nbx-layer[data-layer='1']").click()
     nb.wait_until(lambda: root.get_attribute("data-layer") == "1", 5, 0.02, "the hidden layer")
     f = frame(canvas)
-    points = screen(coords[1].astype(np.float64), f)
-    i = isolated(points, f, room=7.0)[0]
-    overlay.scroll_into_view_if_needed()
-    box = overlay.bounding_box()
-    page.mouse.move(box["x"] + 1, box["y"] + 1)
-    page.mouse.move(box["x"] + points[i, 0], box["y"] + points[i, 1])
-    card = root.locator(".nbx-hover")
-    nb.wait_until(lambda: card.get_attribute("data-row") == str(i), 10, 0.05, f"row {i} in the hover card")
+    i = hover_lonely_point(nb, page, root, overlay, screen(coords[1].astype(np.float64), f), f, room=7.0)
     terms = root.locator(".nbx-hover-values dt").all_text_contents()
     values = root.locator(".nbx-hover-values dd").all_text_contents()
     assert terms == k["names"]
@@ -310,16 +309,10 @@ def drawn_colours(nb_pixels, points: np.ndarray, rows: list[int]) -> list[tuple[
 def test_exported_projector_switches_layers_and_maps_without_a_kernel(tmp_path, offline):  # noqa: F811
     import pickle
 
-    import nbformat
     from conftest import Notebook
-    from test_export_browser import export_with_probe, needs_kernel
+    from test_export_browser import export_cells, needs_kernel
 
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(c) for c in EXPORT_CELLS]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    (tmp_path / "src").mkdir()
-    nbformat.write(nb, tmp_path / "src" / "projector.ipynb")
-    html, probe = export_with_probe("projector.ipynb", EXPORT_PROBE, tmp_path, source=tmp_path / "src")
+    html, probe = export_cells(EXPORT_CELLS, "projector.ipynb", EXPORT_PROBE, tmp_path)
     kernel = pickle.load(open(probe / "projector.pickle", "rb"))
     page = offline(html)
     assert page.live_widgets() == 1

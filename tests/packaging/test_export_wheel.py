@@ -7,17 +7,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import site
 import subprocess
 import sys
-import venv
 import zipfile
 from pathlib import Path
 
 import nbformat
-import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ["nbexplain/js/_manager.js", "nbexplain/js/_shared.js", "nbexplain/export/__init__.py",
            "nbexplain/export/html.py", "nbexplain/export/state.py", "nbexplain/widgets/tables.py",
            "nbexplain/export/templates/nbexplain/conf.json", "nbexplain/export/templates/nbexplain/index.html.j2"]
@@ -28,15 +24,6 @@ rng = np.random.default_rng(0)
 X = rng.normal(size=(200, 3)); y = (X[:, 0] - X[:, 1] > 0).astype(int)
 cf = nbx.CounterfactualSliders(LogisticRegression().fit(X, y), X, X[0], explainer="none")
 cf"""
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
-                   check=True, capture_output=True, text=True)
-    (found,) = out.glob("nbexplain-*.whl")
-    return found
 
 
 def test_wheel_ships_the_exporter_its_template_the_manager_and_the_entry_point(wheel):
@@ -52,16 +39,8 @@ def test_wheel_ships_the_exporter_its_template_the_manager_and_the_entry_point(w
     assert "Requires-Dist: nbconvert" in requires and "Requires-Dist: ipykernel" in requires
 
 
-def test_a_fresh_install_exports_a_run_notebook_with_nbconvert(wheel, tmp_path):
-    env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True)
-    python = env_dir / "bin" / "python"
-    site_dir = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                              check=True, capture_output=True, text=True).stdout.strip()
-    deps = [p for p in site.getsitepackages() if Path(p).is_dir()]  # the dependencies, as tests/packaging/test_wheel.py
-    (Path(site_dir) / "_nbx_test_deps.pth").write_text("\n".join(deps) + "\n")
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
-                   check=True, capture_output=True, text=True)
+def test_a_fresh_install_exports_a_run_notebook_with_nbconvert(fresh_env, tmp_path):
+    python, env_dir, site_dir = fresh_env.python, fresh_env.env_dir, fresh_env.site_dir
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("# Sliders, offline"), nbformat.v4.new_code_cell(CELL)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

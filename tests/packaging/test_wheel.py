@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import site
 import subprocess
-import sys
-import venv
 import zipfile
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 VIEWS = sorted(p.name for p in (ROOT / "js").iterdir() if p.suffix in (".js", ".css"))
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
-        check=True, capture_output=True, text=True,
-    )
-    (found,) = out.glob("nbexplain-*.whl")
-    return found
 
 
 def test_wheel_contains_every_view_and_the_package(wheel):
@@ -35,18 +19,8 @@ def test_wheel_contains_every_view_and_the_package(wheel):
     assert not any(n.startswith(("tests/", "notebooks/", "benchmarks/")) for n in names)
 
 
-def test_fresh_install_of_the_wheel_renders_views_from_the_installed_package(wheel, tmp_path):
-    env_dir = tmp_path / "venv"
-    # the running environment's site-packages provide the dependencies (added as a plain path, so its .pth
-    # files, among them an editable install of nbexplain, are not processed); nbexplain comes only from the wheel
-    venv.create(env_dir, with_pip=True)
-    python = env_dir / "bin" / "python"
-    site_dir = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                              check=True, capture_output=True, text=True).stdout.strip()
-    deps = [p for p in site.getsitepackages() if Path(p).is_dir()]
-    (Path(site_dir) / "_nbx_test_deps.pth").write_text("\n".join(deps) + "\n")
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
-                   check=True, capture_output=True, text=True)
+def test_fresh_install_of_the_wheel_renders_views_from_the_installed_package(fresh_env, tmp_path):
+    python, env_dir = fresh_env.python, fresh_env.env_dir  # nbexplain comes only from the wheel
     probe = (
         "import numpy as np, torch, nbexplain as nbx\n"
         "from nbexplain.widgets import assets\n"
