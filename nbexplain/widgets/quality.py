@@ -257,12 +257,7 @@ class CounterfactualQualityPanel(QualityPanel):
         options = {k: v for k, v in self._explainer_options[self.explainer].items() if k != "seed"}
         target = self._objective.target if self._objective.kind == "probability" else None
         if self.explainer == "anchor":  # the categories as the view's anchor names them
-            categories = {}
-            for j in np.flatnonzero(sp.categorical):
-                labels, codes = sp.category_labels[j], sp.categories[j]
-                coded = labels is not None and np.array_equal(codes, np.arange(len(codes)))
-                categories[int(j)] = list(labels) if coded else None
-            options.setdefault("categorical", categories)
+            options.setdefault("categorical", sp.labels_by_code())
 
             def mask(seed: int) -> np.ndarray:
                 found = anchor_tabular(self._model, x, self._table, seed=seed, progress=False, **options)
