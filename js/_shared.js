@@ -72,6 +72,19 @@ function nbxSetOptions(select, items, value) {
   if (value !== undefined) select.value = String(value);
 }
 
+/** A view's outer element in `el` (classes `nbx-root` and `viewClass`, then `attrs`) and its first toolbar. */
+function nbxViewRoot(el, viewClass, attrs = {}) {
+  const root = el.appendChild(nbxEl("div", { class: `nbx-root ${viewClass}`, ...attrs }));
+  const toolbar = root.appendChild(nbxEl("div", { class: "nbx-toolbar" }));
+  return { root, toolbar };
+}
+
+/** A `<label>` reading `text` appended to `parent`, holding a new `<tag attrs>` control; returns the control. */
+function nbxLabelled(parent, text, tag, attrs = {}) {
+  const label = parent.appendChild(nbxEl("label", {}, text));
+  return label.appendChild(nbxEl(tag, attrs));
+}
+
 const NBX_MOVE_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "PageUp", "PageDown"]);
 
 /** Whether `target` (a focused control) uses the key itself: a slider its arrows, a menu its arrows and
@@ -319,6 +332,24 @@ function nbxErrorBanner(model, parent) {
   return box;
 }
 
+/** What every view has under its toolbars: the status bar (`options` as nbxStatusBar's), then the error
+ *  banner bound to the model's `error` trait; returns the status bar. */
+function nbxStatusAndError(model, root, options = undefined) {
+  const status = nbxStatusBar(root, options);
+  nbxErrorBanner(model, root);
+  return status;
+}
+
+/** A requester (nbxRequester; `answer` answers locally where it can) that shows the kernel's progress in the
+ *  view's status bar and ends the bar once the last answer is in. */
+function nbxStatusRequester(model, status, answer = null) {
+  return nbxRequester(model, {
+    answer,
+    onProgress: (fraction, _action, elapsed) => status.progress(fraction, elapsed),
+    onBusy: (busy) => { if (!busy) status.done(); },
+  });
+}
+
 // ---- colour maps: 256-entry RGB lookup tables interpolated from a few stops ------------------------
 const NBX_STOPS = {
   magma: ["#000004", "#2c115f", "#721f81", "#b73779", "#f1605d", "#feb078", "#fcfdbf"],
@@ -482,4 +513,170 @@ function nbxQualityPlot(spec, curves) {
   });
   if (spec.x_label) fig.appendChild(nbxEl("div", { class: "nbx-quality-axis" }, `x: ${spec.x_label}${spec.y_label ? ` · y: ${spec.y_label}` : ""}`));
   return fig;
+}
+
+// ---- mask explorers (SuperpixelExplorer, TextExplorer) ---------------------------------------------
+// The user keeps or removes parts of one input (superpixels, words); the view asks "predict" for that mask
+// and draws one probability bar per shown class. These helpers take the view: `model`, `requester`,
+// `state` (`mask`: a Uint8Array, 1 = kept; `predictions`: answers drawn; `showOverlay`), `dom` (`root`,
+// `status`, `barsBox`, `topLine`, `overlayButton`, `infoBox`, `infoTitle`, `infoQuality`) and `explorer`,
+// what is the view's own: `drawBars(view, bars, top)`, `showKernelPrediction(view)`, `loadAll(view)`,
+// `drawControls(view)`, `sync` (the action that tells the kernel which mask a table answer put on screen),
+// `noKernel` (what, in an exported page, needs a kernel when the tables cannot answer a mask) and, optionally,
+// `drawn(view, data, asked, source)` (after an answer is drawn).
+
+/** A mask as text, "1" for each kept part (the page's data-bars-for: tests and latency measurements read it). */
+function nbxMaskString(mask) {
+  return Array.from(mask, (v) => (v ? "1" : "0")).join("");
+}
+
+/** A class's name from an answer table's `names` (keyed by the class index as text), else "class <index>". */
+function nbxClassName(names, index) {
+  return names[String(index)] ?? `class ${index}`;
+}
+
+/** "predict" for the first `m` parts of mask `active` from a 2**M answer table, or undefined where there is
+ *  no table for `m` parts. As the kernel sends them: `bars` (one row per mask, row = bitmask of the kept parts,
+ *  one column per shown class), `tops` and `topsP` (each row's top class and its probability); `names`: class
+ *  names by index. */
+function nbxMaskTableAnswer(active, m, { bars, tops, topsP, names }) {
+  const table = nbxDecodeArray(bars);
+  if (!table || table.shape[0] !== 2 ** m) return undefined;
+  let row = 0;
+  for (let i = 0; i < m; i++) if (active[i]) row += 2 ** i;
+  const c = table.shape[1];
+  const index = nbxDecodeArray(tops).data[row];
+  return { bars: table.data.slice(row * c, (row + 1) * c),
+           top: { index, name: nbxClassName(names || {}, index), probability: nbxDecodeArray(topsP).data[row] } };
+}
+
+/** The side panel's prediction: a heading, the bars' box and the predicted-class line (`nbx-<prefix>-…`). */
+function nbxPredictionBox(side, prefix) {
+  side.appendChild(nbxEl("div", { class: `nbx-${prefix}-heading` }, "prediction"));
+  const barsBox = side.appendChild(nbxEl("div", { class: `nbx-${prefix}-bars`, "aria-busy": "false" }));
+  const topLine = side.appendChild(nbxEl("div", { class: `nbx-${prefix}-top` }));
+  return { barsBox, topLine };
+}
+
+/** The explanation panel: the `hint` (text) while there is no explanation, then a box, hidden until there is
+ *  one, with its title and quality lines (`nbx-<prefix>-…`). */
+function nbxExplanationBox(side, prefix, hint) {
+  const hintNode = side.appendChild(nbxEl("div", { class: `nbx-${prefix}-hint` }, hint));
+  const infoBox = side.appendChild(nbxEl("div", { class: `nbx-${prefix}-info`, hidden: "" }));
+  const infoTitle = infoBox.appendChild(nbxEl("div", { class: `nbx-${prefix}-info-title` }));
+  const infoQuality = infoBox.appendChild(nbxEl("ul", { class: `nbx-${prefix}-quality` }));
+  return { hint: hintNode, infoBox, infoTitle, infoQuality };
+}
+
+/** The explanation box shown with an explanation (`kind`), its title and quality lines (`info`; text), and the
+ *  show-explanation toggle (shown with an explanation, pressed while it is drawn). */
+function nbxDrawExplanationBox({ state, dom }, kind, info) {
+  dom.infoBox.hidden = !kind;
+  dom.overlayButton.hidden = !kind;
+  dom.overlayButton.setAttribute("aria-pressed", String(state.showOverlay));
+  dom.infoTitle.textContent = info.title || "";
+  dom.infoQuality.replaceChildren(...(info.quality || []).map((line) => nbxEl("li", {}, line)));
+}
+
+/** One bar per shown class (the `classes` trait: index, name, and `full`, its probability for the whole
+ *  input, marked by a tick titled `whole`; the `target` highlighted) and the predicted class `top`; `bars`
+ *  null draws them empty. Elements are classed `nbx-<prefix>-…`; `labelTracks` names each track for screen
+ *  readers (else it is hidden from them). The status bar then says the target's probability with the number
+ *  of kept parts of `total` (default: the mask's length) and what they are (`parts`: "words kept"). */
+function nbxDrawMaskBars({ model, state, dom }, bars, top, { prefix, whole, parts, total = state.mask.length, labelTracks = false }) {
+  const classes = model.get("classes") || [];
+  const target = model.get("target");
+  const cls = (name) => `nbx-${prefix}-${name}`;
+  dom.barsBox.replaceChildren(...classes.map((c, i) => {
+    const p = bars ? bars[i] : 0;
+    const row = nbxEl("div", { class: `${cls("bar")}${c.index === target ? ` ${cls("target")}` : ""}`,
+                               "data-index": String(c.index), "data-probability": String(p) });
+    row.appendChild(nbxEl("span", { class: cls("name"), title: c.name }, c.name));
+    const track = row.appendChild(nbxEl("span", labelTracks
+      ? { class: cls("track"), role: "img", "aria-label": `${c.name}: ${(100 * p).toFixed(1)} percent` }
+      : { class: cls("track"), "aria-hidden": "true" }));
+    track.appendChild(nbxEl("span", { class: cls("fillbar"), style: { width: `${(100 * p).toFixed(1)}%` } }));
+    track.appendChild(nbxEl("span", { class: cls("ghost"), title: whole, style: { left: `${(100 * c.full).toFixed(1)}%` } }));
+    row.appendChild(nbxEl("span", { class: cls("value") }, p.toFixed(3)));
+    return row;
+  }));
+  dom.topLine.textContent = top && top.name !== undefined ? `predicted: ${top.name} (${Number(top.probability).toFixed(3)})` : "";
+  const t = classes.findIndex((c) => c.index === target);
+  if (t >= 0 && bars) {
+    const kept = state.mask.reduce((a, v) => a + v, 0);
+    dom.status.say(`${classes[t].name}: ${bars[t].toFixed(3)} with ${kept} of ${total} ${parts}; predicted ${top ? top.name : ""}`);
+  }
+}
+
+/** The bars are settled: they describe the mask on screen (the page's data-bars-for and data-predictions:
+ *  tests and latency measurements read them). */
+function nbxMarkSettled({ state, dom }) {
+  dom.barsBox.setAttribute("aria-busy", "false");
+  dom.barsBox.classList.remove("nbx-pending");
+  dom.root.dataset.barsFor = nbxMaskString(state.mask);
+  dom.root.dataset.predictions = String(state.predictions);
+}
+
+/** The kernel's own probabilities (its `bars` and `top` traits) drawn as the view draws bars, settled. */
+function nbxShowKernelBars(view) {
+  const bars = nbxDecodeArray(view.model.get("bars"));
+  view.explorer.drawBars(view, bars ? bars.data : null, view.model.get("top"));
+  nbxMarkSettled(view);
+}
+
+/** Ask "predict" for the mask on screen (it travels as a binary buffer) and draw the newest answer only: while
+ *  it is pending the bars are marked busy, and a newer mask's answer is drawn, never an older one. After a table
+ *  answer the kernel is told which mask is shown; on error, or in an exported page that cannot answer the mask,
+ *  back to the state the kernel's probabilities describe. */
+async function nbxPredictMask(view) {
+  const { state, dom, requester, explorer } = view;
+  const asked = state.mask.slice();
+  dom.barsBox.setAttribute("aria-busy", "true");
+  dom.barsBox.classList.add("nbx-pending");
+  const answer = await requester.request("predict", { active: asked });
+  // a table answer is never stale when it resolves, but clicks made in the same task (a burst) ask again before
+  // it is drawn: whether it is still the newest is known only now
+  if (answer.stale || !requester.isLatest("predict", answer.id)) return;
+  if (answer.status === "ok") {
+    if (answer.source === "table") requester.notify(explorer.sync, { active: asked });  // the kernel follows the table
+    const data = answer.data;
+    const bars = data.bars instanceof Float32Array ? data.bars : nbxDecodeArray(data.bars).data;
+    state.predictions++;
+    explorer.drawBars(view, bars, data.top);
+    nbxMarkSettled(view);
+    if (explorer.drawn) explorer.drawn(view, data, asked, answer.source);
+  } else if (answer.status === "error") {
+    explorer.showKernelPrediction(view);
+    dom.status.say("the model failed: see the error above");
+  } else if (answer.status === "no-kernel") {
+    explorer.showKernelPrediction(view);
+    dom.status.say(`${explorer.noKernel} ${NBX_NEEDS_KERNEL}`);
+  }
+}
+
+/** A kernel request whose result arrives as traits (explain, target, …): the status bar busy with `busyText`;
+ *  then the explanation shown, everything redrawn and the status saying `doneText` (a function is called
+ *  then), or, when it failed, the menus back to what the kernel holds. */
+async function nbxMaskKernelAction(view, action, params, busyText, doneText) {
+  const { dom, explorer } = view;
+  dom.status.busy(busyText);
+  const answer = await view.requester.request(action, params);
+  if (answer.stale) return;
+  if (answer.status === "ok") {
+    view.state.showOverlay = true;
+    explorer.loadAll(view);
+    dom.status.done(typeof doneText === "function" ? doneText() : doneText);
+  } else {
+    explorer.drawControls(view);
+    dom.status.done(answer.status === "error" ? "failed: see the error above"
+      : answer.status === "no-kernel" ? NBX_NEEDS_KERNEL : undefined);
+  }
+}
+
+/** Changes made from Python (or another view): `redraws` pairs model events with what they redraw, run only
+ *  while none of the view's requests or notifications is pending (its own request's answer will be drawn; a
+ *  notification's echo would be stale). */
+function nbxFollowWhenIdle(model, requester, redraws) {
+  const idle = () => requester.inFlight() === 0 && requester.notifying() === 0;
+  for (const [events, redraw] of redraws) model.on(events, () => { if (idle()) redraw(); });
 }

@@ -40,11 +40,9 @@ function nbxCfLock() {
 
 /** The page: toolbar (find, how many, sparse, steps, reset, explainer), status bar, error banner, table, side panel. */
 function buildDom(model, el) {
-  const root = el.appendChild(nbxEl("div", { class: "nbx-root nbx-cf" }));
-  const toolbar = root.appendChild(nbxEl("div", { class: "nbx-toolbar" }));
+  const { root, toolbar } = nbxViewRoot(el, "nbx-cf");
   const findButton = toolbar.appendChild(nbxEl("button", { type: "button", class: "nbx-cf-find" }, "Find counterfactual"));
-  const countLabel = toolbar.appendChild(nbxEl("label", {}, "how many "));
-  const countSelect = countLabel.appendChild(nbxEl("select", { class: "nbx-cf-count", "aria-label": "number of counterfactuals" }));
+  const countSelect = nbxLabelled(toolbar, "how many ", "select", { class: "nbx-cf-count", "aria-label": "number of counterfactuals" });
   nbxSetOptions(countSelect, [1, 2, 3, 4, 5].map((k) => [k, String(k)]), 3);
   const sparseButton = toolbar.appendChild(nbxEl("button", { type: "button", class: "nbx-cf-sparse", "aria-pressed": "false",
     title: "prefer fewer changed features over a smaller distance" }, "sparse"));
@@ -53,12 +51,10 @@ function buildDom(model, el) {
   const stepText = stepGroup.appendChild(nbxEl("span", { class: "nbx-cf-step-text" }, ""));
   const nextButton = stepGroup.appendChild(nbxEl("button", { type: "button", class: "nbx-cf-next", "aria-label": "next counterfactual" }, "▶"));
   const resetButton = toolbar.appendChild(nbxEl("button", { type: "button", class: "nbx-cf-reset" }, "Reset"));
-  const explainerLabel = toolbar.appendChild(nbxEl("label", {}, "explanation "));
-  const explainerSelect = explainerLabel.appendChild(nbxEl("select", { class: "nbx-cf-explainer", "aria-label": "local explanation" }));
+  const explainerSelect = nbxLabelled(toolbar, "explanation ", "select", { class: "nbx-cf-explainer", "aria-label": "local explanation" });
   nbxSetOptions(explainerSelect, [["shapley", "Shapley values"], ["lime", "LIME"], ["anchor", "Anchor"], ["none", "off"]]);
 
-  const status = nbxStatusBar(root, { label: "search progress" });
-  nbxErrorBanner(model, root);
+  const status = nbxStatusAndError(model, root, { label: "search progress" });
 
   const body = root.appendChild(nbxEl("div", { class: "nbx-cf-body" }));
   const table = body.appendChild(nbxEl("div", { class: "nbx-cf-table", role: "group", "aria-label": "features" }));

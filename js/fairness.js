@@ -86,12 +86,9 @@ function nbxFaTradeoff(roc, groups, steps = 101) {
 // ---- the page ----------------------------------------------------------------------------------------
 
 function buildDom(model, el) {
-  const root = el.appendChild(nbxEl("div", { class: "nbx-root nbx-fairness" }));
-  const toolbar = root.appendChild(nbxEl("div", { class: "nbx-toolbar" }));
-  const attrLabel = toolbar.appendChild(nbxEl("label", {}, "groups by "));
-  const attribute = attrLabel.appendChild(nbxEl("select", { class: "nbx-fa-attribute", "aria-label": "sensitive attribute" }));
-  const metricLabel = toolbar.appendChild(nbxEl("label", {}, "bars show "));
-  const metric = metricLabel.appendChild(nbxEl("select", { class: "nbx-fa-metric", "aria-label": "metric of the bars" }));
+  const { root, toolbar } = nbxViewRoot(el, "nbx-fairness");
+  const attribute = nbxLabelled(toolbar, "groups by ", "select", { class: "nbx-fa-attribute", "aria-label": "sensitive attribute" });
+  const metric = nbxLabelled(toolbar, "bars show ", "select", { class: "nbx-fa-metric", "aria-label": "metric of the bars" });
   const thresholdBox = toolbar.appendChild(nbxEl("span", { class: "nbx-fa-global" }));
   const globalLabel = thresholdBox.appendChild(nbxEl("label", {}, "threshold for all "));
   const global = globalLabel.appendChild(nbxEl("input", { type: "range", min: "0", max: "1", step: "0.001", class: "nbx-fa-global-threshold", "aria-label": "threshold for every group" }));
@@ -99,8 +96,7 @@ function buildDom(model, el) {
   const buttons = thresholdBox.appendChild(nbxEl("span", { role: "group", "aria-label": "fair thresholds" }));
   const eo = buttons.appendChild(nbxEl("button", { type: "button", class: "nbx-fa-fair", "data-criterion": "equal_opportunity", title: "per-group thresholds that equalise the true positive rate (Hardt et al. 2016)" }, "equal opportunity"));
   const dp = buttons.appendChild(nbxEl("button", { type: "button", class: "nbx-fa-fair", "data-criterion": "demographic_parity", title: "per-group thresholds that equalise the selection rate" }, "demographic parity"));
-  const status = nbxStatusBar(root, { label: "fairness audit" });
-  nbxErrorBanner(model, root);
+  const status = nbxStatusAndError(model, root, { label: "fairness audit" });
   const summary = root.appendChild(nbxEl("div", { class: "nbx-fa-summary" }));
   const body = root.appendChild(nbxEl("div", { class: "nbx-fa-body" }));
   const tableBox = body.appendChild(nbxEl("div", { class: "nbx-fa-tablebox" }));
@@ -112,8 +108,7 @@ function buildDom(model, el) {
   const disparities = side.appendChild(nbxEl("ul", { class: "nbx-fa-disparities", "aria-live": "polite" }));
   const tradeBox = root.appendChild(nbxEl("figure", { class: "nbx-fa-tradeoff" }));
   const tradeCaption = tradeBox.appendChild(nbxEl("figcaption", {}));
-  const tradeMeasureLabel = tradeCaption.appendChild(nbxEl("label", {}, "accuracy against "));
-  const tradeMeasure = tradeMeasureLabel.appendChild(nbxEl("select", { class: "nbx-fa-measure", "aria-label": "disparity of the trade-off chart" }));
+  const tradeMeasure = nbxLabelled(tradeCaption, "accuracy against ", "select", { class: "nbx-fa-measure", "aria-label": "disparity of the trade-off chart" });
   const trade = tradeBox.appendChild(nbxEl("canvas", { class: "nbx-fa-chart", role: "img", "aria-label": "accuracy against disparity" }));
   const legend = tradeBox.appendChild(nbxEl("div", { class: "nbx-fa-legend" }));
   for (const [colour, text] of [["#2166ac", "one threshold for all"], ["#b2182b", "thresholds equalising TPR"], ["#000", "the thresholds shown"]]) {
@@ -453,10 +448,7 @@ function render({ model, el }) {
   const dom = buildDom(model, el);
   const view = { model, dom, data: null, local: new Float64Array(0), rates: [], groups: [], dragging: false,
                  requester: null, pending: null };
-  view.requester = nbxRequester(model, {
-    onProgress: (fraction, _action, elapsed) => dom.status.progress(fraction, elapsed),
-    onBusy: (busy) => { if (!busy) dom.status.done(); },
-  });
+  view.requester = nbxStatusRequester(model, dom.status);
   listenToUser(view);
   model.on(NBX_FA_REDRAW.map((n) => `change:${n}`).join(" "), () => {
     if (view.pending !== null || view.dragging) return;

@@ -17,14 +17,11 @@ const NBX_HM_COLORMAPS = ["auto", "magma", "viridis", "RdBu", "gray"];
 
 /** The page: toolbar, status bar, error banner, panels, colour bar and hover read-out. */
 function buildDom(model, el) {
-  const root = el.appendChild(nbxEl("div", { class: "nbx-root nbx-heatmap" }));
-  const toolbar = root.appendChild(nbxEl("div", { class: "nbx-toolbar" }));
+  const { root, toolbar } = nbxViewRoot(el, "nbx-heatmap");
   const methodLabel = toolbar.appendChild(nbxEl("label", {}, "method "));
   const methodSelect = methodLabel.appendChild(nbxEl("select", { class: "nbx-method", "aria-label": "attribution method" }));
-  const targetLabel = toolbar.appendChild(nbxEl("label", {}, "class "));
-  const targetSelect = targetLabel.appendChild(nbxEl("select", { class: "nbx-target", "aria-label": "target class" }));
-  const cmapLabel = toolbar.appendChild(nbxEl("label", {}, "colours "));
-  const cmapSelect = cmapLabel.appendChild(nbxEl("select", { class: "nbx-colormap", "aria-label": "colour map" }));
+  const targetSelect = nbxLabelled(toolbar, "class ", "select", { class: "nbx-target", "aria-label": "target class" });
+  const cmapSelect = nbxLabelled(toolbar, "colours ", "select", { class: "nbx-colormap", "aria-label": "colour map" });
   nbxSetOptions(cmapSelect, NBX_HM_COLORMAPS.map((name) => [name, name]));
   const opacityLabel = toolbar.appendChild(nbxEl("label", {}, "opacity "));
   const opacity = opacityLabel.appendChild(nbxEl("input", { type: "range", min: "0", max: "1", step: "0.05", class: "nbx-opacity", "aria-label": "overlay opacity" }));
@@ -32,8 +29,7 @@ function buildDom(model, el) {
   const overlayButton = layoutGroup.appendChild(nbxEl("button", { type: "button", class: "nbx-layout-overlay" }, "overlay"));
   const sideButton = layoutGroup.appendChild(nbxEl("button", { type: "button", class: "nbx-layout-side" }, "side by side"));
 
-  const status = nbxStatusBar(root);
-  nbxErrorBanner(model, root);
+  const status = nbxStatusAndError(model, root);
   const panels = root.appendChild(nbxEl("div", { class: "nbx-panels" }));
   const footer = root.appendChild(nbxEl("div", { class: "nbx-footer", hidden: "" }));
   const colorbar = footer.appendChild(nbxEl("canvas", { class: "nbx-colorbar", width: "256", height: "10" }));

@@ -76,8 +76,7 @@ function nbxPjInLasso(xy, n, xs, ys) {
 
 // ---- the page --------------------------------------------------------------------------------------
 function buildDom(model, el) {
-  const root = el.appendChild(nbxEl("div", { class: "nbx-root nbx-projector", "data-requests": "0", "data-draws": "0" }));
-  const toolbar = root.appendChild(nbxEl("div", { class: "nbx-toolbar" }));
+  const { root, toolbar } = nbxViewRoot(el, "nbx-projector", { "data-requests": "0", "data-draws": "0" });
   const layers = toolbar.appendChild(nbxEl("span", { class: "nbx-layers", role: "group", "aria-label": "layer" }));
   const methodLabel = toolbar.appendChild(nbxEl("label", {}, "map "));
   const methodSelect = methodLabel.appendChild(nbxEl("select", { class: "nbx-method", "aria-label": "projection method" }));
@@ -93,8 +92,7 @@ function buildDom(model, el) {
   const fit = toolbar.appendChild(nbxEl("button", { type: "button", class: "nbx-fit", title: "show every point (double-click)" }, "fit"));
   const clear = toolbar.appendChild(nbxEl("button", { type: "button", class: "nbx-clear" }, "clear selection"));
 
-  const status = nbxStatusBar(root, { label: "projection progress" });
-  nbxErrorBanner(model, root);
+  const status = nbxStatusAndError(model, root, { label: "projection progress" });
   const body = root.appendChild(nbxEl("div", { class: "nbx-projector-body" }));
   const stage = body.appendChild(nbxEl("div", { class: "nbx-stage" }));
   const canvas = stage.appendChild(nbxEl("canvas", { class: "nbx-scatter", role: "img", "aria-label": "map of the inputs" }));

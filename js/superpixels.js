@@ -15,26 +15,23 @@
 // Where things are: buildDom (the page), tableAnswer (the local answerer), decodeNeighbourhood /
 // neighbourAnswer / approximateAnswer (answers beyond the 2**M table), loadSegmentation and buildDots
 // (superpixels and their keyboard dots), drawImage (the canvas), drawBars (probabilities), drawInfo,
-// drawLegend and drawCurves (the explanation panel), drawControls (menus), predict / kernelAction /
-// keepTop (asking and applying answers), listenToUser and followKernel (events), render.
+// drawLegend and drawCurves (the explanation panel), drawControls (menus), setMask / toggle / keepTop
+// (asking and applying answers: nbxPredictMask and nbxMaskKernelAction, shared with TextExplorer in
+// js/_shared.js, redraw through the view's `explorer`), listenToUser and followKernel (events), render.
 
 const NBX_SP_RDBU = nbxColormap("RdBu");
 const NBX_SP_EXPLAINERS = [["lime", "LIME"], ["shapley", "Shapley values"], ["anchor", "Anchor"]];
 
 /** The page: toolbars, status bar, error banner, the image with its dots, the bars and the explanation panel. */
 function buildDom(model, el) {
-  const root = el.appendChild(nbxEl("div", { class: "nbx-root nbx-superpixels" }));
-  const toolbar = root.appendChild(nbxEl("div", { class: "nbx-toolbar" }));
-  const segLabel = toolbar.appendChild(nbxEl("label", {}, "superpixels "));
-  const segSelect = segLabel.appendChild(nbxEl("select", { class: "nbx-seg-method", "aria-label": "segmentation method" }));
+  const { root, toolbar } = nbxViewRoot(el, "nbx-superpixels");
+  const segSelect = nbxLabelled(toolbar, "superpixels ", "select", { class: "nbx-seg-method", "aria-label": "segmentation method" });
   const paramLabel = toolbar.appendChild(nbxEl("label", { class: "nbx-seg-param-label" }));
   const paramName = paramLabel.appendChild(nbxEl("span"));
   const paramInput = paramLabel.appendChild(nbxEl("input", { type: "range", class: "nbx-seg-param" }));
   const paramValue = paramLabel.appendChild(nbxEl("output", { class: "nbx-seg-param-value" }));
-  const fillLabel = toolbar.appendChild(nbxEl("label", {}, "hidden shows "));
-  const fillSelect = fillLabel.appendChild(nbxEl("select", { class: "nbx-fill", "aria-label": "fill of hidden superpixels" }));
-  const targetLabel = toolbar.appendChild(nbxEl("label", {}, "class "));
-  const targetSelect = targetLabel.appendChild(nbxEl("select", { class: "nbx-target", "aria-label": "explained class" }));
+  const fillSelect = nbxLabelled(toolbar, "hidden shows ", "select", { class: "nbx-fill", "aria-label": "fill of hidden superpixels" });
+  const targetSelect = nbxLabelled(toolbar, "class ", "select", { class: "nbx-target", "aria-label": "explained class" });
 
   const actions = root.appendChild(nbxEl("div", { class: "nbx-toolbar nbx-actions" }));
   const resetButton = actions.appendChild(nbxEl("button", { type: "button", class: "nbx-reset" }, "Reset"));
@@ -46,25 +43,19 @@ function buildDom(model, el) {
   }
   const overlayButton = actions.appendChild(nbxEl("button", { type: "button", class: "nbx-show-overlay", "aria-pressed": "true" }, "show explanation"));
 
-  const status = nbxStatusBar(root);
-  nbxErrorBanner(model, root);
+  const status = nbxStatusAndError(model, root);
 
   const main = root.appendChild(nbxEl("div", { class: "nbx-sp-main" }));
   const figure = main.appendChild(nbxEl("div", { class: "nbx-sp-figure" }));
   const canvas = figure.appendChild(nbxEl("canvas", { class: "nbx-sp-canvas", role: "img", "aria-label": "image with superpixels; click one to hide or show it" }));
   const dots = figure.appendChild(nbxEl("div", { class: "nbx-sp-dots", role: "group", "aria-label": "superpixels (arrow keys move, space toggles)" }));
   const side = main.appendChild(nbxEl("div", { class: "nbx-sp-side" }));
-  side.appendChild(nbxEl("div", { class: "nbx-sp-heading" }, "prediction"));
-  const barsBox = side.appendChild(nbxEl("div", { class: "nbx-sp-bars", "aria-busy": "false" }));
-  const topLine = side.appendChild(nbxEl("div", { class: "nbx-sp-top" }));
+  const { barsBox, topLine } = nbxPredictionBox(side, "sp");
   const approximate = side.appendChild(nbxEl("div", { class: "nbx-approximate nbx-sp-approximate", hidden: "" }));
   // until an explanation exists the panel below says what will appear there (no empty canvases)
-  const hint = side.appendChild(nbxEl("div", { class: "nbx-sp-hint" },
+  const { hint, infoBox, infoTitle, infoQuality } = nbxExplanationBox(side, "sp",
     "LIME, Shapley values or Anchor colour the superpixels by how much they matter; " +
-    "the deletion and insertion curves then appear here."));
-  const infoBox = side.appendChild(nbxEl("div", { class: "nbx-sp-info", hidden: "" }));
-  const infoTitle = infoBox.appendChild(nbxEl("div", { class: "nbx-sp-info-title" }));
-  const infoQuality = infoBox.appendChild(nbxEl("ul", { class: "nbx-sp-quality" }));
+    "the deletion and insertion curves then appear here.");
   const scale = infoBox.appendChild(nbxEl("div", { class: "nbx-sp-scale", hidden: "" }));
   const scaleText = scale.appendChild(nbxEl("span"));
   // canvases enter the page only once painted
@@ -84,8 +75,6 @@ function buildDom(model, el) {
            modeSelect, keepSlider, keepValue };
 }
 
-const maskString = (m) => Array.from(m, (v) => (v ? "1" : "0")).join("");
-
 /** The mask the kernel holds (its `active` trait). */
 function kernelMask(model) {
   const a = nbxDecodeArray(model.get("active"));
@@ -97,19 +86,9 @@ function kernelMask(model) {
 function tableAnswer(view, action, params) {
   const { model, state } = view;
   if (action !== "predict") return undefined;
-  const table = nbxDecodeArray(model.get("table"));
-  const m = state.seg.m;
-  if (!table || m > 30 || table.shape[0] !== 2 ** m) {
-    return neighbourAnswer(view, params.active) ?? (view.requester.kernelless ? approximateAnswer(view, params.active) : undefined);
-  }
-  let row = 0;
-  for (let i = 0; i < m; i++) if (params.active[i]) row += 2 ** i;
-  const t = table.shape[1];
-  const tops = nbxDecodeArray(model.get("table_top")).data;
-  const topsP = nbxDecodeArray(model.get("table_top_p")).data;
-  const names = model.get("table_names") || {};
-  const index = tops[row];
-  return { bars: table.data.slice(row * t, (row + 1) * t), top: { index, name: names[String(index)] ?? `class ${index}`, probability: topsP[row] } };
+  return nbxMaskTableAnswer(params.active, state.seg.m, { bars: model.get("table"), tops: model.get("table_top"),
+                                                          topsP: model.get("table_top_p"), names: model.get("table_names") })
+    ?? neighbourAnswer(view, params.active) ?? (view.requester.kernelless ? approximateAnswer(view, params.active) : undefined);
 }
 
 /** A neighbourhood (from `answer_tables` or a "neighbours" message) decoded: the base mask, its bars, and each
@@ -120,7 +99,7 @@ function decodeNeighbourhood(model, tables) {
   if (String(tables.classes) !== String(classes)) return null;
   const d = (v) => (v ? nbxDecodeArray(v).data : null);
   const base = Uint8Array.from(d(tables.base));
-  return { base, key: maskString(base), T: classes.length, bars: d(tables.bars), top: tables.top_index, topP: tables.top_p,
+  return { base, key: nbxMaskString(base), T: classes.length, bars: d(tables.bars), top: tables.top_index, topP: tables.top_p,
            neighbours: d(tables.neighbours), neighbourTop: d(tables.neighbour_top), neighbourTopP: d(tables.neighbour_top_p),
            names: tables.names || {}, shapley: d(tables.shapley), shapleyLabel: tables.shapley_label || "" };
 }
@@ -145,7 +124,7 @@ function neighbourAnswer({ state }, active) {
   const n = state.neighbourhood;
   if (!n || active.length !== n.base.length) return undefined;
   const moved = toggledFrom(n, active);
-  const name = (index) => n.names[String(index)] ?? `class ${index}`;
+  const name = (index) => nbxClassName(n.names, index);
   if (moved.length === 0) return { bars: n.bars, top: { index: n.top, name: name(n.top), probability: n.topP } };
   if (moved.length !== 1) return undefined;
   const i = moved[0], index = n.neighbourTop[i];
@@ -308,40 +287,19 @@ function drawImage(view) {
 }
 
 /** One bar per shown class (the target highlighted, a tick at its whole-image probability) and the news. */
-function drawBars({ model, state, dom }, bars, top) {
-  const classes = model.get("classes") || [];
-  const target = model.get("target");
-  dom.barsBox.replaceChildren(...classes.map((c, i) => {
-    const p = bars ? bars[i] : 0;
-    const row = nbxEl("div", { class: `nbx-sp-bar${c.index === target ? " nbx-sp-target" : ""}`, "data-index": String(c.index), "data-probability": String(p) });
-    row.appendChild(nbxEl("span", { class: "nbx-sp-name", title: c.name }, c.name));
-    const track = row.appendChild(nbxEl("span", { class: "nbx-sp-track", "aria-hidden": "true" }));
-    track.appendChild(nbxEl("span", { class: "nbx-sp-fillbar", style: { width: `${(100 * p).toFixed(1)}%` } }));
-    track.appendChild(nbxEl("span", { class: "nbx-sp-ghost", title: "whole image", style: { left: `${(100 * c.full).toFixed(1)}%` } }));
-    row.appendChild(nbxEl("span", { class: "nbx-sp-value" }, p.toFixed(3)));
-    return row;
-  }));
-  dom.topLine.textContent = top && top.name !== undefined ? `predicted: ${top.name} (${Number(top.probability).toFixed(3)})` : "";
-  const t = classes.findIndex((c) => c.index === target);
-  if (t >= 0 && bars) {
-    const shown = state.mask.reduce((a, v) => a + v, 0);
-    dom.status.say(`${classes[t].name}: ${bars[t].toFixed(3)} with ${shown} of ${state.seg.m} superpixels shown; predicted ${top ? top.name : ""}`);
-  }
+function drawBars(view, bars, top) {
+  nbxDrawMaskBars(view, bars, top, { prefix: "sp", whole: "whole image", parts: "superpixels shown", total: view.state.seg.m });
 }
 
 /** The explanation panel: title, quality lines, colour legend, curves; or the hint while there is none. */
 function drawInfo(view) {
-  const { model, state, dom } = view;
+  const { model, dom } = view;
   const kind = model.get("overlay");
   const info = model.get("overlay_info") || {};
-  dom.infoBox.hidden = !kind;
+  nbxDrawExplanationBox(view, kind, info);
   dom.hint.hidden = Boolean(kind) || !model.get("interactive");
-  dom.overlayButton.hidden = !kind;
-  dom.infoTitle.textContent = info.title || "";
-  dom.infoQuality.replaceChildren(...(info.quality || []).map((q) => nbxEl("li", {}, q)));
   drawLegend(view, kind && kind !== "anchor" ? info.limit : null);
   for (const [name, b] of Object.entries(dom.explainButtons)) b.setAttribute("aria-pressed", String(kind === name));
-  dom.overlayButton.setAttribute("aria-pressed", String(state.showOverlay));
   drawCurves(view);
 }
 
@@ -410,23 +368,13 @@ function drawControls({ model, dom, requester }) {
   }
 }
 
-/** The bars are settled: they describe the mask on screen (tests and latency measurements read this). */
-function markSettled({ state, dom }) {
-  dom.barsBox.setAttribute("aria-busy", "false");
-  dom.barsBox.classList.remove("nbx-pending");
-  dom.root.dataset.barsFor = maskString(state.mask);
-  dom.root.dataset.predictions = String(state.predictions);
-}
-
 /** Show the kernel's mask and its probabilities (its `active`, `bars` and `top`). */
 function showKernelPrediction(view) {
   const { model, state } = view;
   state.mask = kernelMask(model);
   drawImage(view);
-  const bars = nbxDecodeArray(model.get("bars"));
-  drawBars(view, bars ? bars.data : null, model.get("top"));
   view.dom.approximate.hidden = true;
-  markSettled(view);
+  nbxShowKernelBars(view);
 }
 
 /** Everything from the traits: segmentation, menus, image, bars, explanation. */
@@ -439,34 +387,14 @@ function loadAll(view) {
 
 // ---- asking and applying answers ----------------------------------------------------------------------------
 
-/** Ask "predict" for the mask on screen; draw the newest answer, or go back to the kernel's state on error. */
-async function predict(view) {
-  const { state, dom, requester } = view;
-  const asked = state.mask.slice();
-  dom.barsBox.setAttribute("aria-busy", "true");
-  dom.barsBox.classList.add("nbx-pending");
-  const answer = await requester.request("predict", { active: asked });  // the mask travels as a binary buffer
-  if (answer.stale) return;  // a newer mask was asked for: its answer will be drawn, never this one
-  if (answer.status === "ok") {
-    if (answer.source === "table") requester.notify("sync", { active: asked });  // the kernel follows the table
-    const data = answer.data;
-    const bars = data.bars instanceof Float32Array ? data.bars : nbxDecodeArray(data.bars).data;
-    state.predictions++;
-    drawBars(view, bars, data.top);
-    dom.approximate.textContent = data.approximate || "";
-    dom.approximate.hidden = !data.approximate;
-    markSettled(view);
-    dom.root.dispatchEvent(new CustomEvent("nbx-bars-drawn", { detail: { mask: maskString(asked), source: answer.source } }));
-  } else if (answer.status === "error") {
-    showKernelPrediction(view);  // back to the state the kernel's probabilities describe
-    dom.status.say("the model failed: see the error above");
-  } else if (answer.status === "no-kernel") {
-    showKernelPrediction(view);  // an exported page without tables for that mask
-    dom.status.say(`that mask ${NBX_NEEDS_KERNEL}`);
-  }
+/** After a predict answer is drawn: an extrapolated one says so, and the page announces which mask it drew. */
+function predictionDrawn({ dom }, data, asked, source) {
+  dom.approximate.textContent = data.approximate || "";
+  dom.approximate.hidden = !data.approximate;
+  dom.root.dispatchEvent(new CustomEvent("nbx-bars-drawn", { detail: { mask: nbxMaskString(asked), source } }));
 }
 
-function setMask(view, next) { view.state.mask = next; drawImage(view); predict(view); }
+function setMask(view, next) { view.state.mask = next; drawImage(view); nbxPredictMask(view); }
 
 function toggle(view, i) {
   const { model, state } = view;
@@ -489,22 +417,6 @@ function keepTop(view) {
   setMask(view, next);
 }
 
-/** A kernel request whose result arrives as traits (explain, segment, target): busy, then redraw everything. */
-async function kernelAction(view, action, params, busyText, doneText) {
-  const { dom } = view;
-  dom.status.busy(busyText);
-  const answer = await view.requester.request(action, params);
-  if (answer.stale) return;
-  if (answer.status === "ok") {
-    view.state.showOverlay = true;
-    loadAll(view);
-    dom.status.done(typeof doneText === "function" ? doneText() : doneText);
-  } else {
-    drawControls(view);  // the menus go back to what the kernel holds
-    dom.status.done(answer.status === "error" ? "failed: see the error above" : undefined);
-  }
-}
-
 /** What the user does: clicks and keys toggle, buttons reset, invert and explain, menus re-segment. */
 function listenToUser(view) {
   const { model, state, dom } = view;
@@ -518,16 +430,16 @@ function listenToUser(view) {
   dom.invertButton.addEventListener("click", () => setMask(view, state.mask.map((v) => 1 - v)));
   dom.overlayButton.addEventListener("click", () => { state.showOverlay = !state.showOverlay; drawInfo(view); drawImage(view); });
   for (const [name, b] of Object.entries(dom.explainButtons)) {
-    b.addEventListener("click", () => kernelAction(view, "explain", { method: name }, `computing ${b.textContent}…`, `${b.textContent} done`));
+    b.addEventListener("click", () => nbxMaskKernelAction(view, "explain", { method: name }, `computing ${b.textContent}…`, `${b.textContent} done`));
   }
   const segmented = () => `${model.get("n_superpixels")} superpixels`;
-  const segment = (param) => kernelAction(view, "segment", { method: dom.segSelect.value, param, fill: dom.fillSelect.value }, "segmenting…", segmented);
+  const segment = (param) => nbxMaskKernelAction(view, "segment", { method: dom.segSelect.value, param, fill: dom.fillSelect.value }, "segmenting…", segmented);
   const resegment = () => segment(dom.paramLabel.hidden ? null : Number(dom.paramInput.value));
   dom.segSelect.addEventListener("change", () => segment(null));
   dom.paramInput.addEventListener("input", () => { dom.paramValue.textContent = paramText(Number(dom.paramInput.value)); });
   dom.paramInput.addEventListener("change", resegment);
   dom.fillSelect.addEventListener("change", resegment);
-  dom.targetSelect.addEventListener("change", () => kernelAction(view, "target", { target: Number(dom.targetSelect.value) }, "changing class…", "class changed"));
+  dom.targetSelect.addEventListener("change", () => nbxMaskKernelAction(view, "target", { target: Number(dom.targetSelect.value) }, "changing class…", "class changed"));
   dom.keepSlider.addEventListener("input", () => keepTop(view));
   dom.modeSelect.addEventListener("change", () => keepTop(view));
 }
@@ -535,19 +447,18 @@ function listenToUser(view) {
 /** Changes made from Python (or another view): redrawn when none of our requests or notifications is pending
  *  (our own request's answer will be drawn; a notification's echo would be stale). */
 function followKernel(view) {
-  const { model, requester } = view;
-  const idle = () => requester.inFlight() === 0 && requester.notifying() === 0;
-  model.on("change:labels change:image change:fill_image change:display_size change:interactive", () => { if (idle()) loadAll(view); });
-  model.on("change:active change:bars change:top", () => { if (idle()) showKernelPrediction(view); });
-  model.on("change:overlay change:overlay_values change:overlay_info change:anchor change:curve_deletion", () => {
-    if (idle()) { drawInfo(view); drawImage(view); }
-  });
-  model.on("change:classes change:target change:seg_method change:seg_param change:fill", () => { if (idle()) drawControls(view); });
+  nbxFollowWhenIdle(view.model, view.requester, [
+    ["change:labels change:image change:fill_image change:display_size change:interactive", () => loadAll(view)],
+    ["change:active change:bars change:top", () => showKernelPrediction(view)],
+    ["change:overlay change:overlay_values change:overlay_info change:anchor change:curve_deletion", () => { drawInfo(view); drawImage(view); }],
+    ["change:classes change:target change:seg_method change:seg_param change:fill", () => drawControls(view)],
+  ]);
 }
 
 function render({ model, el }) {
   const dom = buildDom(model, el);
-  const view = { model, dom, requester: null, state: {
+  const explorer = { drawBars, showKernelPrediction, loadAll, drawControls, sync: "sync", noKernel: "that mask", drawn: predictionDrawn };
+  const view = { model, dom, requester: null, explorer, state: {
     seg: { image: null, fill: null, labels: null, boundary: null, w: 0, h: 0, m: 0, centroids: [] },
     mask: new Uint8Array(0),  // what is drawn and asked for
     focused: -1,              // the superpixel whose dot has the focus
@@ -555,11 +466,7 @@ function render({ model, el }) {
     predictions: 0,           // predict answers drawn (tests and latency measurements read it)
     neighbourhood: null,      // beyond the 2**M table: a mask and its one-toggle neighbours (decodeNeighbourhood)
   } };
-  view.requester = nbxRequester(model, {
-    answer: (action, params) => tableAnswer(view, action, params),
-    onProgress: (fraction, _action, elapsed) => dom.status.progress(fraction, elapsed),
-    onBusy: (busy) => { if (!busy) dom.status.done(); },
-  });
+  view.requester = nbxStatusRequester(model, dom.status, (action, params) => tableAnswer(view, action, params));
   listenToUser(view);
   followKernel(view);
   // beyond the 2**M table: the neighbourhood the kernel sends after each toggle, or the one an export holds

@@ -10,41 +10,33 @@
 // Shift+arrows extend a selection, Escape clears it.
 //
 // Where things are: buildDom (the page), tokenRange / nextMask / tokenColour / tableAnswer (pure helpers),
-// buildTokens and paintTokens (the text), drawBars, drawInfo, drawControls, predict / kernelAction (asking
-// and applying answers), listenToUser and followKernel (events), render.
+// buildTokens and paintTokens (the text), drawBars, drawInfo, drawControls, setMask (asking and applying
+// answers: nbxPredictMask and nbxMaskKernelAction, shared with SuperpixelExplorer in js/_shared.js, redraw
+// through the view's `explorer`), listenToUser and followKernel (events), render.
 
 const NBX_TX_RDBU = nbxColormap("RdBu");
 
 /** The page: toolbars, status bar, error banner, the text, the prediction bars and the explanation panel. */
 function buildDom(model, el) {
-  const root = el.appendChild(nbxEl("div", { class: "nbx-root nbx-text" }));
-  const toolbar = root.appendChild(nbxEl("div", { class: "nbx-toolbar" }));
-  const targetLabel = toolbar.appendChild(nbxEl("label", {}, "class "));
-  const targetSelect = targetLabel.appendChild(nbxEl("select", { class: "nbx-target", "aria-label": "explained class" }));
-  const modeLabel = toolbar.appendChild(nbxEl("label", {}, "a removed word "));
-  const modeSelect = modeLabel.appendChild(nbxEl("select", { class: "nbx-tx-mode", "aria-label": "what a removed word becomes" }));
+  const { root, toolbar } = nbxViewRoot(el, "nbx-text");
+  const targetSelect = nbxLabelled(toolbar, "class ", "select", { class: "nbx-target", "aria-label": "explained class" });
+  const modeSelect = nbxLabelled(toolbar, "a removed word ", "select", { class: "nbx-tx-mode", "aria-label": "what a removed word becomes" });
   const actions = root.appendChild(nbxEl("div", { class: "nbx-toolbar nbx-actions" }));
   const resetButton = actions.appendChild(nbxEl("button", { type: "button", class: "nbx-reset" }, "Reset"));
   actions.appendChild(nbxEl("span", { class: "nbx-sep", "aria-hidden": "true" }, "|"));
   const explainBox = actions.appendChild(nbxEl("span", { class: "nbx-tx-explainers", role: "group", "aria-label": "explain with" }));
   const overlayButton = actions.appendChild(nbxEl("button", { type: "button", class: "nbx-show-overlay", "aria-pressed": "true" }, "show explanation"));
 
-  const status = nbxStatusBar(root);
-  nbxErrorBanner(model, root);
+  const status = nbxStatusAndError(model, root);
 
   const main = root.appendChild(nbxEl("div", { class: "nbx-tx-main" }));
   const textBox = main.appendChild(nbxEl("div", { class: "nbx-tx-text", role: "group",
     "aria-label": "the text: click a word, or drag across words, to remove them; arrows move, space toggles" }));
   const side = main.appendChild(nbxEl("div", { class: "nbx-tx-side" }));
-  side.appendChild(nbxEl("div", { class: "nbx-tx-heading" }, "prediction"));
-  const barsBox = side.appendChild(nbxEl("div", { class: "nbx-tx-bars", "aria-busy": "false" }));
-  const topLine = side.appendChild(nbxEl("div", { class: "nbx-tx-top" }));
+  const { barsBox, topLine } = nbxPredictionBox(side, "tx");
   const hover = side.appendChild(nbxEl("div", { class: "nbx-tx-hover" }));
-  const hint = side.appendChild(nbxEl("div", { class: "nbx-tx-hint" },
-    "LIME, Shapley values, Anchor or IG colour the words by how much they matter."));
-  const infoBox = side.appendChild(nbxEl("div", { class: "nbx-tx-info", hidden: "" }));
-  const infoTitle = infoBox.appendChild(nbxEl("div", { class: "nbx-tx-info-title" }));
-  const infoQuality = infoBox.appendChild(nbxEl("ul", { class: "nbx-tx-quality" }));
+  const { hint, infoBox, infoTitle, infoQuality } = nbxExplanationBox(side, "tx",
+    "LIME, Shapley values, Anchor or IG colour the words by how much they matter.");
   const legend = infoBox.appendChild(nbxEl("div", { class: "nbx-tx-legend", hidden: "" }));
   const legendLow = legend.appendChild(nbxEl("span", { class: "nbx-tx-legend-low" }));
   const legendBar = legend.appendChild(nbxEl("canvas", { class: "nbx-colorbar", width: "128", height: "8", "aria-hidden": "true" }));
@@ -57,8 +49,6 @@ function buildDom(model, el) {
 }
 
 // ---- pure helpers (tested with node --test) --------------------------------------------------------------
-
-const maskString = (m) => Array.from(m, (v) => (v ? "1" : "0")).join("");
 
 /** The tokens from `a` to `b` (either order), inclusive, as [low, high]. */
 function tokenRange(a, b) { return a <= b ? [a, b] : [b, a]; }
@@ -84,17 +74,8 @@ function tokenColour(v, limit, lut = NBX_TX_RDBU) {
  *  tokens kept); undefined sends the request to the kernel. */
 function tableAnswer(model, action, params) {
   const t = model.get("answer_tables");
-  if (action !== "predict" || !t || !t.bars) return undefined;
-  const bars = nbxDecodeArray(t.bars);
-  const m = params.active.length;
-  if (bars.shape[0] !== 2 ** m) return undefined;
-  let row = 0;
-  for (let i = 0; i < m; i++) if (params.active[i]) row += 2 ** i;
-  const c = bars.shape[1];
-  const index = nbxDecodeArray(t.top).data[row];
-  const names = t.names || {};
-  return { bars: bars.data.slice(row * c, (row + 1) * c),
-           top: { index, name: names[String(index)] ?? `class ${index}`, probability: nbxDecodeArray(t.top_p).data[row] } };
+  if (action !== "predict" || !t) return undefined;
+  return nbxMaskTableAnswer(params.active, params.active.length, { bars: t.bars, tops: t.top, topsP: t.top_p, names: t.names });
 }
 
 // ---- the text --------------------------------------------------------------------------------------------
@@ -225,25 +206,8 @@ function onKey(view, event, i) {
 // ---- the side panel --------------------------------------------------------------------------------------
 
 /** One bar per shown class (the target highlighted, a tick at its probability for the whole text). */
-function drawBars({ model, state, dom }, bars, top) {
-  const classes = model.get("classes") || [];
-  const target = model.get("target");
-  dom.barsBox.replaceChildren(...classes.map((c, i) => {
-    const p = bars ? bars[i] : 0;
-    const row = nbxEl("div", { class: `nbx-tx-bar${c.index === target ? " nbx-tx-target" : ""}`, "data-index": String(c.index), "data-probability": String(p) });
-    row.appendChild(nbxEl("span", { class: "nbx-tx-name", title: c.name }, c.name));
-    const track = row.appendChild(nbxEl("span", { class: "nbx-tx-track", role: "img", "aria-label": `${c.name}: ${(100 * p).toFixed(1)} percent` }));
-    track.appendChild(nbxEl("span", { class: "nbx-tx-fillbar", style: { width: `${(100 * p).toFixed(1)}%` } }));
-    track.appendChild(nbxEl("span", { class: "nbx-tx-ghost", title: "whole text", style: { left: `${(100 * c.full).toFixed(1)}%` } }));
-    row.appendChild(nbxEl("span", { class: "nbx-tx-value" }, p.toFixed(3)));
-    return row;
-  }));
-  dom.topLine.textContent = top && top.name !== undefined ? `predicted: ${top.name} (${Number(top.probability).toFixed(3)})` : "";
-  const t = classes.findIndex((c) => c.index === target);
-  if (t >= 0 && bars) {
-    const kept = state.mask.reduce((a, v) => a + v, 0);
-    dom.status.say(`${classes[t].name}: ${bars[t].toFixed(3)} with ${kept} of ${state.mask.length} words kept; predicted ${top ? top.name : ""}`);
-  }
+function drawBars(view, bars, top) {
+  nbxDrawMaskBars(view, bars, top, { prefix: "tx", whole: "whole text", parts: "words kept", labelTracks: true });
 }
 
 /** The explanation's title, quality lines, legend and (an anchor's) sampled texts. */
@@ -251,13 +215,9 @@ function drawInfo({ model, state, dom }) {
   const kind = model.get("overlay");
   const info = model.get("overlay_info") || {};
   dom.hint.hidden = Boolean(kind);
-  dom.infoBox.hidden = !kind;
-  dom.overlayButton.hidden = !kind;
-  dom.overlayButton.setAttribute("aria-pressed", String(state.showOverlay));
+  nbxDrawExplanationBox({ state, dom }, kind, info);
   for (const b of dom.explainBox.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.kind === kind));
   if (!kind) return;
-  dom.infoTitle.textContent = info.title || "";
-  dom.infoQuality.replaceChildren(...(info.quality || []).map((line) => nbxEl("li", {}, line)));
   const signed = kind !== "anchor";
   dom.legend.hidden = !signed;
   if (signed) {
@@ -289,7 +249,7 @@ function drawControls(view) {
   dom.explainBox.replaceChildren(...(model.get("explainers") || []).map(([name, label]) => {
     const b = nbxEl("button", { type: "button", class: `nbx-explain nbx-explain-${name}`, "data-method": name,
                                 "data-kind": name === "integrated_gradients" ? "gradient" : name, "aria-pressed": "false" }, label);
-    b.addEventListener("click", () => kernelAction(view, "explain", { method: name }, `computing ${label}…`, `${label} done`));
+    b.addEventListener("click", () => nbxMaskKernelAction(view, "explain", { method: name }, `computing ${label}…`, `${label} done`));
     return b;
   }));
   const disabled = !model.get("interactive");
@@ -299,22 +259,12 @@ function drawControls(view) {
   }
 }
 
-/** The bars describe the mask on screen (tests and latency measurements read this). */
-function markSettled({ state, dom }) {
-  dom.barsBox.setAttribute("aria-busy", "false");
-  dom.barsBox.classList.remove("nbx-pending");
-  dom.root.dataset.barsFor = maskString(state.mask);
-  dom.root.dataset.predictions = String(state.predictions);
-}
-
 /** Show the kernel's mask and its probabilities. */
 function showKernelPrediction(view) {
   const { model, state } = view;
   state.mask = kernelMask(model, state.tokenEls.length);
   paintTokens(view);
-  const bars = nbxDecodeArray(model.get("bars"));
-  drawBars(view, bars ? bars.data : null, model.get("top"));
-  markSettled(view);
+  nbxShowKernelBars(view);
 }
 
 function loadAll(view) {
@@ -325,49 +275,9 @@ function loadAll(view) {
   paintTokens(view);
 }
 
-// ---- asking and applying answers ----------------------------------------------------------------------------
+// ---- asking and applying answers (nbxPredictMask and nbxMaskKernelAction, with the view's `explorer`) ----------
 
-/** Ask "predict" for the mask on screen; draw the newest answer, or go back to the kernel's state on error. */
-async function predict(view) {
-  const { state, dom, requester } = view;
-  const asked = state.mask.slice();
-  dom.barsBox.setAttribute("aria-busy", "true");
-  dom.barsBox.classList.add("nbx-pending");
-  const answer = await requester.request("predict", { active: asked });  // the mask travels as a binary buffer
-  if (answer.stale) return;
-  if (answer.status === "ok") {
-    if (answer.source === "table") requester.notify("predict", { active: asked });  // the kernel follows the table
-    const data = answer.data;
-    const bars = data.bars instanceof Float32Array ? data.bars : nbxDecodeArray(data.bars).data;
-    state.predictions++;
-    drawBars(view, bars, data.top);
-    markSettled(view);
-  } else if (answer.status === "error") {
-    showKernelPrediction(view);
-    dom.status.say("the model failed: see the error above");
-  } else if (answer.status === "no-kernel") {
-    showKernelPrediction(view);
-    dom.status.say(`this text's predictions ${NBX_NEEDS_KERNEL}`);
-  }
-}
-
-function setMask(view, next) { view.state.mask = next; paintTokens(view); predict(view); }
-
-/** A kernel request whose result arrives as traits (explain, target, perturbation): busy, then redraw. */
-async function kernelAction(view, action, params, busyText, doneText) {
-  const { dom } = view;
-  dom.status.busy(busyText);
-  const answer = await view.requester.request(action, params);
-  if (answer.stale) return;
-  if (answer.status === "ok") {
-    view.state.showOverlay = true;
-    loadAll(view);
-    dom.status.done(doneText);
-  } else {
-    drawControls(view);
-    dom.status.done(answer.status === "error" ? "failed: see the error above" : NBX_NEEDS_KERNEL);
-  }
-}
+function setMask(view, next) { view.state.mask = next; paintTokens(view); nbxPredictMask(view); }
 
 function listenToUser(view) {
   const { model, state, dom } = view;
@@ -376,34 +286,29 @@ function listenToUser(view) {
   dom.textBox.addEventListener("pointerleave", () => { dom.hover.textContent = ""; });
   dom.resetButton.addEventListener("click", () => setMask(view, new Uint8Array(state.mask.length).fill(1)));
   dom.overlayButton.addEventListener("click", () => { state.showOverlay = !state.showOverlay; drawInfo(view); paintTokens(view); });
-  dom.targetSelect.addEventListener("change", () => kernelAction(view, "target", { target: Number(dom.targetSelect.value) }, "changing class…", "class changed"));
-  dom.modeSelect.addEventListener("change", () => kernelAction(view, "perturbation", { perturbation: dom.modeSelect.value }, "changing how words are removed…", () => ""));
+  dom.targetSelect.addEventListener("change", () => nbxMaskKernelAction(view, "target", { target: Number(dom.targetSelect.value) }, "changing class…", "class changed"));
+  dom.modeSelect.addEventListener("change", () => nbxMaskKernelAction(view, "perturbation", { perturbation: dom.modeSelect.value }, "changing how words are removed…", () => ""));
   void model;
 }
 
 /** Changes made from Python (or another view): redrawn when none of our requests or notifications is pending. */
 function followKernel(view) {
-  const { model, requester } = view;
-  const idle = () => requester.inFlight() === 0 && requester.notifying() === 0;
-  model.on("change:tokens change:gaps change:interactive", () => { if (idle()) loadAll(view); });
-  model.on("change:active change:bars change:top", () => { if (idle()) showKernelPrediction(view); });
-  model.on("change:overlay change:overlay_values change:overlay_info change:anchor change:examples", () => {
-    if (idle()) { drawInfo(view); paintTokens(view); }
-  });
-  model.on("change:classes change:target change:perturbation change:explainers", () => { if (idle()) drawControls(view); });
+  nbxFollowWhenIdle(view.model, view.requester, [
+    ["change:tokens change:gaps change:interactive", () => loadAll(view)],
+    ["change:active change:bars change:top", () => showKernelPrediction(view)],
+    ["change:overlay change:overlay_values change:overlay_info change:anchor change:examples", () => { drawInfo(view); paintTokens(view); }],
+    ["change:classes change:target change:perturbation change:explainers", () => drawControls(view)],
+  ]);
 }
 
 function render({ model, el }) {
   const dom = buildDom(model, el);
-  const view = { model, dom, requester: null, state: {
+  const explorer = { drawBars, showKernelPrediction, loadAll, drawControls, sync: "predict", noKernel: "this text's predictions" };
+  const view = { model, dom, requester: null, explorer, state: {
     tokenEls: [], mask: new Uint8Array(0), focused: -1, selection: null, drag: null,
     showOverlay: true, predictions: 0, onPointerUp: null,
   } };
-  view.requester = nbxRequester(model, {
-    answer: (action, params) => tableAnswer(model, action, params),
-    onProgress: (fraction, _action, elapsed) => dom.status.progress(fraction, elapsed),
-    onBusy: (busy) => { if (!busy) dom.status.done(); },
-  });
+  view.requester = nbxStatusRequester(model, dom.status, (action, params) => tableAnswer(model, action, params));
   listenToUser(view);
   followKernel(view);
   loadAll(view);

@@ -19,8 +19,9 @@ import vm from "node:vm";
 
 export const JS_DIR = process.env.NBX_JS_DIR || fileURLToPath(new URL("../../js/", import.meta.url));
 
-/** A minimal element: attributes, children, text, `hidden`, `style`, `value`, listeners. Enough for the
- *  shared helpers that build a few nodes (status bar, error banner); not a DOM. */
+/** A minimal element: attributes, children, text, `hidden`, `style`, `value`, `dataset`, `classList`,
+ *  listeners. Enough for the shared helpers that build a few nodes (status bar, error banner, the mask
+ *  explorers' bars); not a DOM. */
 export class FakeElement {
   constructor(tag) {
     this.tagName = tag.toUpperCase();
@@ -31,6 +32,7 @@ export class FakeElement {
     this.textContent = "";
     this.className = "";
     this.parentNode = null;
+    this.dataset = {};
   }
   setAttribute(k, v) {
     this.attributes[k] = String(v);
@@ -45,6 +47,19 @@ export class FakeElement {
   }
   hasAttribute(k) { return k in this.attributes; }
   appendChild(child) { this.children.push(child); child.parentNode = this; return child; }
+  replaceChildren(...nodes) {
+    for (const child of this.children) child.parentNode = null;
+    this.children = [];
+    for (const node of nodes) this.appendChild(node);
+  }
+  get classList() {
+    const names = () => this.className.split(/\s+/).filter(Boolean);
+    return {
+      add: (name) => { if (!names().includes(name)) this.className = [...names(), name].join(" "); },
+      remove: (name) => { this.className = names().filter((n) => n !== name).join(" "); },
+      contains: (name) => names().includes(name),
+    };
+  }
   addEventListener(type, fn) { (this.listeners[type] ||= []).push(fn); }
   dispatch(type, event) { for (const fn of this.listeners[type] || []) fn(event); }
 }
