@@ -36,12 +36,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_kit import CHROMIUM, CHROMIUM_ARGS, Pixels, canvas_pixels
 
-CHROMIUM = Path(os.environ.get("NBX_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 E2E_DIR = Path(__file__).resolve().parent
 REPO = E2E_DIR.parents[1]
 
@@ -218,42 +214,6 @@ def page(playwright_instance, jupyter_server: JupyterServer, tmp_path: Path):
 # ---------------------------------------------------------------------------------------------------
 OUTPUT_MARK = re.compile(r"NBX<<(.*?)>>NBX", re.S)
 
-JS_CANVAS_PIXELS = """(canvas) => {
-  const ctx = canvas.getContext('2d');
-  const d = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-  const colours = new Set();
-  let opaque = 0, hash = 2166136261;
-  for (let i = 0; i < d.length; i += 4) {
-    colours.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
-    if (d[i + 3] > 0) opaque++;
-  }
-  for (let i = 0; i < d.length; i++) { hash ^= d[i]; hash = Math.imul(hash, 16777619) >>> 0; }
-  return {width: canvas.width, height: canvas.height, colours: colours.size, opaque, hash,
-          pixels: Array.from(d)};
-}"""
-
-
-@dataclass
-class Pixels:
-    width: int
-    height: int
-    colours: int
-    opaque: int
-    hash: int
-    pixels: list[int]
-
-    @property
-    def drawn(self) -> bool:
-        """Not blank, not one flat colour."""
-        return self.opaque == self.width * self.height and self.colours > 8
-
-    def differs(self, other: Pixels) -> float:
-        """Fraction of pixels whose RGB differs from ``other``'s."""
-        if (self.width, self.height) != (other.width, other.height):
-            return 1.0
-        n = self.width * self.height
-        a, b = self.pixels, other.pixels
-        return sum(a[i * 4:i * 4 + 3] != b[i * 4:i * 4 + 3] for i in range(n)) / n
 
 
 class Notebook:
@@ -356,7 +316,7 @@ class Notebook:
     @staticmethod
     def canvas_pixels(locator) -> Pixels:
         """RGBA pixels of a canvas (its backing store, not the CSS size) read with getImageData."""
-        return Pixels(**locator.evaluate(JS_CANVAS_PIXELS))
+        return canvas_pixels(locator)
 
     @staticmethod
     def wait_until(predicate, timeout: float = 30, interval: float = 0.1, message: str = "condition"):

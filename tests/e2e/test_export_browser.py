@@ -23,11 +23,9 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from browser_kit import CHROMIUM, CHROMIUM_ARGS
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("NBX_CHROMIUM", "/usr/bin/chromium"))  # as tests/e2e/conftest.py
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 NOTEBOOKS = REPO / "notebooks"
 NEEDS_KERNEL = "needs a running kernel"
 APPROXIMATE = "approximate — no kernel"

@@ -14,6 +14,7 @@ import json
 import re
 
 import numpy as np
+from browser_kit import canvas_pixels
 from test_export_browser import offline  # noqa: F401 - the exported-page fixture (Chromium on a file, no network)
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
@@ -309,7 +310,6 @@ def drawn_colours(nb_pixels, points: np.ndarray, rows: list[int]) -> list[tuple[
 def test_exported_projector_switches_layers_and_maps_without_a_kernel(tmp_path, offline):  # noqa: F811
     import pickle
 
-    from conftest import Notebook
     from test_export_browser import export_cells, needs_kernel
 
     html, probe = export_cells(EXPORT_CELLS, "projector.ipynb", EXPORT_PROBE, tmp_path)
@@ -327,7 +327,7 @@ def test_exported_projector_switches_layers_and_maps_without_a_kernel(tmp_path, 
         lonely = isolated(points, f, room=6.0)[:20]  # squares of 5 px: no other square reaches the centre
         assert len(lonely) >= 5
         expected = [rgb(PALETTE[labels[j]]) for j in lonely]
-        assert drawn_colours(Notebook.canvas_pixels(canvas), points, lonely) == expected
+        assert drawn_colours(canvas_pixels(canvas), points, lonely) == expected
 
     check_drawn(kernel["coords"][0])
     root.locator("button.nbx-layer[data-layer='1']").click()
