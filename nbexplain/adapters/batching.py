@@ -71,6 +71,20 @@ class BatchSizer:
         self.trials: dict[int, int] = {}  # timed batches of each size (the warm-up excluded)
         self._warm = False
 
+    def resume(self, earlier: BatchSizer) -> BatchSizer:
+        """Start from what ``earlier`` measured (same model, same sample shape): no climb from size 1 again.
+
+        Its timings are copied, not shared, so two models used from two threads never write one sizer."""
+        try:
+            recent = {size: list(times) for size, times in earlier.recent.items()}
+            trials = dict(earlier.trials)
+        except RuntimeError:  # ``earlier`` changed while being read: measure afresh
+            return self
+        self.recent, self.trials = recent, trials
+        self.per_sample = {size: min(times) for size, times in recent.items() if times}
+        self._warm = earlier._warm
+        return self
+
     @property
     def best(self) -> int:
         """The size with the lowest measured time per sample (the first candidate before any timing)."""

@@ -8,6 +8,7 @@ and, for torch modules, ``torch_module`` so gradient methods can differentiate.
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,6 +23,9 @@ from .torch_models import is_torch_module, torch_forward, with_preprocess
 DEFAULT_MEMORY_BUDGET = 1 << 30  # bytes of model input (and its activations) per batch
 ACTIVATION_FACTOR = 32  # rough ratio of a CNN's activation memory to its input size
 MAX_ROWS = 8192  # tabular chunk size for non-torch models
+#: {torch module: {(sample shape, itemsize): the newest sizer}}: a fresh ``as_model(net)`` (every
+#: ``nbx.attribute(net, ...)`` makes one) starts from the batch size measured before, not from size 1
+_LEARNED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -88,7 +92,7 @@ class Model:
     # -- prediction ---------------------------------------------------------------------------
     def with_batch_size(self, batch_size: int | None) -> Model:
         """A copy sharing the model (and its weights) that predicts in batches of ``batch_size`` (None: the
-        fastest size, measured afresh)."""
+        fastest size, as measured for this model)."""
         import copy
 
         if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
@@ -107,13 +111,21 @@ class Model:
         return int(max(sizers, key=lambda z: sum(z.trials.values())).best)
 
     def sizer(self, sample_shape: tuple, itemsize: int) -> BatchSizer:
-        """The batch sizer for samples of this shape (learned once, reused by every later call)."""
+        """The batch sizer for samples of this shape (learned once, reused by every later call, and by every
+        later ``Model`` of the same torch module)."""
         key = tuple(sample_shape)
         if key not in self._sizers:
             sample_bytes = max(1, int(np.prod(sample_shape)) * itemsize)
             if self.kind == "torch":
                 max_batch = max(1, self.memory_budget // (sample_bytes * ACTIVATION_FACTOR))
-                self._sizers[key] = BatchSizer(min(max_batch, 256), fixed=self.batch_size)
+                sizer = BatchSizer(min(max_batch, 256), fixed=self.batch_size)
+                if self.batch_size is None:
+                    learned = _LEARNED.setdefault(self.raw, {})
+                    earlier = learned.get((key, itemsize))
+                    if earlier is not None and earlier.candidates == sizer.candidates:
+                        sizer.resume(earlier)
+                    learned[(key, itemsize)] = sizer
+                self._sizers[key] = sizer
             else:
                 rows = max(1, min(MAX_ROWS, self.memory_budget // sample_bytes))
                 self._sizers[key] = BatchSizer(rows, fixed=self.batch_size or rows)

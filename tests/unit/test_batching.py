@@ -195,3 +195,23 @@ def test_progress_reaches_one(clock):
     sizer = BatchSizer(256)
     list(sizer.chunks(50, lambda a, b: None, progress=seen.append))
     assert seen == sorted(seen) and seen[-1] == 1.0
+
+
+def test_a_new_model_of_the_same_module_starts_from_the_size_measured_before(clock):
+    import torch
+
+    import nbexplain as nbx
+
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 3))
+    first = nbx.as_model(net)
+    sizer = first.sizer((12,), 4)
+    run(sizer, clock, 170, u_shaped(8))
+    assert sizer.settled and sizer.best == 8
+    again = nbx.as_model(net).sizer((12,), 4)  # what every nbx.attribute(net, ...) does
+    spans, _ = run(again, clock, 64, u_shaped(8))
+    assert [b - a for a, b in spans] == [8] * 8  # no climb from size 1 again
+    assert again is not sizer and again.recent is not sizer.recent  # a copy: two threads never share one
+    assert nbx.as_model(net).sizer((24,), 4).best == 1  # another sample shape: measured afresh
+    assert nbx.as_model(net, batch_size=3).sizer((12,), 4).best == 3  # a fixed size stays fixed
+    other = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 3))
+    assert not nbx.as_model(other).sizer((12,), 4).settled  # another module: its own climb
