@@ -124,3 +124,26 @@ def test_export_html_says_what_was_wrong(tmp_path):
         nbx.export_html(notebook())
     with pytest.raises(TypeError, match="exceute"):
         nbx.export_html(path, exceute=True)
+
+
+def test_nbconverts_own_html_shows_nbexplain_widgets_as_pictures_and_keeps_other_widgets(tmp_path):
+    from nbconvert.exporters import HTMLExporter
+    from traitlets.config import Config
+
+    from nbexplain.export.pictures import ShowPictures
+
+    config = Config({"HTMLExporter": {"preprocessors": [ShowPictures]}})
+    nb = notebook()
+    nb.metadata["widgets"][STATE_MIME]["state"]["aaa"]["state"]["committed_request"] = 0  # an nbexplain widget
+    html, _ = HTMLExporter(config=config).from_notebook_node(nb)
+    assert '"model_id": "aaa"' not in html and '"model_id": "bbb"' in html  # bbb is another library's widget
+    picture = f'src="data:image/png;base64,{png_base64()}'
+    assert html.count(picture) == 1  # aaa shows its picture
+    for model in ("bbb",):
+        nb.metadata["widgets"][STATE_MIME]["state"][model]["state"]["committed_request"] = 0
+    only_ours, _ = HTMLExporter(config=config).from_notebook_node(nb)
+    assert "widget-state+json" not in only_ours and "html-manager" not in only_ours  # no widget scripts at all
+    assert only_ours.count(picture) == 2
+    # the nbexplain export, configured the same way (a subclass of HTMLExporter), keeps both views live
+    live, resources = NbexplainExporter(config=config).from_notebook_node(nb)
+    assert resources["nbexplain"]["live"] == 2
