@@ -134,11 +134,17 @@ def test_nbconverts_own_html_shows_nbexplain_widgets_as_pictures_and_keeps_other
 
     config = Config({"HTMLExporter": {"preprocessors": [ShowPictures]}})
     nb = notebook()
-    nb.metadata["widgets"][STATE_MIME]["state"]["aaa"]["state"]["committed_request"] = 0  # an nbexplain widget
+    models = nb.metadata["widgets"][STATE_MIME]["state"]
+    models["aaa"]["state"].update(committed_request=0, layout="IPY_MODEL_lay")  # an nbexplain widget
+    models["bbb"]["state"]["layout"] = "IPY_MODEL_shared"
+    models["aaa"]["state"]["style"] = "IPY_MODEL_shared"
+    for child in ("lay", "shared"):
+        models[child] = {"model_name": "LayoutModel", "model_module": "@jupyter-widgets/base", "state": {}}
     html, _ = HTMLExporter(config=config).from_notebook_node(nb)
     assert '"model_id": "aaa"' not in html and '"model_id": "bbb"' in html  # bbb is another library's widget
     picture = f'src="data:image/png;base64,{png_base64()}'
     assert html.count(picture) == 1  # aaa shows its picture
+    assert '"lay"' not in html and '"shared"' in html  # aaa's own layout model goes, the shared one stays
     for model in ("bbb",):
         nb.metadata["widgets"][STATE_MIME]["state"][model]["state"]["committed_request"] = 0
     only_ours, _ = HTMLExporter(config=config).from_notebook_node(nb)
