@@ -277,6 +277,41 @@ def test_rapid_switching_ends_on_the_last_choice(open_notebook, page):
     assert draws == [LABELS["gradient_x_input"]], f"40 quick choices drew {draws}"
 
 
+def test_view_writes_during_worker_commits_end_with_view_and_kernel_agreeing(open_notebook, page):
+    """The stress test of #12: while the kernel's worker thread commits results (``hold_sync``), the browser
+    writes traits (opacity, colour map) as fast as it can; nothing is lost, nothing hangs, and at the end the
+    view and the kernel hold the same values."""
+    nb = open_notebook(CELLS)
+    nb.run_all()
+    nb.wait_all_run()
+    widget = heatmap(page)
+    wait_drawn(nb, widget)
+    nb.run_cell("net.delay = 0.02  # forwards overlap the writes")
+    widget.evaluate("""async (root) => {
+        const opacity = root.querySelector('input.nbx-opacity');
+        const cmap = root.querySelector('select.nbx-colormap');
+        const method = root.querySelector('select.nbx-method');
+        const methods = ['gradient', 'occlusion', 'gradient_x_input', 'smoothgrad'];
+        const maps = [...cmap.options].map((o) => o.value);
+        for (let i = 0; i < 300; i++) {
+          opacity.value = String(((i * 7) % 21) / 20);
+          opacity.dispatchEvent(new Event('input'));
+          opacity.dispatchEvent(new Event('change'));
+          if (i % 3 === 0) { cmap.value = maps[i % maps.length]; cmap.dispatchEvent(new Event('change')); }
+          if (i % 25 === 0) { method.value = methods[(i / 25) % methods.length]; method.dispatchEvent(new Event('change')); }
+          if (i % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+    }""")
+    settled(widget, timeout=120)
+    page.wait_for_timeout(1000)  # the last writes reach the kernel
+    view = widget.evaluate("""(root) => [root.querySelector('input.nbx-opacity').value,
+        root.querySelector('select.nbx-colormap').value, root.querySelector('select.nbx-method').value]""")
+    kernel = nb.kernel_value("(hm.wait(60), (hm.opacity, hm.colormap, hm.method))[1]")
+    assert kernel == repr((float(view[0]), view[1], view[2])), (view, kernel)
+    assert nb.kernel_value("hm.result.method") == view[2] and nb.kernel_value("hm.error") == "{}"
+    assert nb.output_errors() == []
+
+
 def record_draws(widget) -> None:
     """Log the captions of every redraw of ``widget`` in ``window.__nbxDraws`` (from now on)."""
     widget.evaluate("""(root) => {
