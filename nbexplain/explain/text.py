@@ -390,8 +390,10 @@ def shapley_text(
     game = game_for(model, text, tokens, groups, mask, target, output, class_names, tokenizer)
     report = reporter(progress, f"Shapley values ({game.n_players} players)")
     if method == "exact" or (method == "auto" and game.n_players <= max_exact):
-        # the 2**M texts as one lazy batch, run at the model's own batch sizes (one call for a pipeline)
-        sv = exact_shapley(game.value(all_coalitions(game.n_players), progress=report))
+        # the 2**M texts as one lazy batch, run at the model's own batch sizes (one call for a pipeline); a game
+        # made here is played once, so its outputs are not cached (a TokenGame given as the model keeps them)
+        sv = exact_shapley(game.value(all_coalitions(game.n_players), progress=report,
+                                      remember=isinstance(model, TokenGame)))
     else:
         sv = shapley(game, method, n_permutations=n_permutations, n_samples=n_samples, antithetic=antithetic,
                      seed=seed, progress=report)

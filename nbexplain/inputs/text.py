@@ -43,6 +43,8 @@ GROUPINGS = ("token", "phrase", "sentence")
 #: gap characters that end a phrase / a sentence
 _PHRASE_END = re.compile(r"[,;:.!?\u2014\u2013()\[\]\n]")
 _SENTENCE_END = re.compile(r"[.!?\n]")
+#: tokens per run in :meth:`TokenizedText.render_array` (each run's 2**run pieces are built once)
+RENDER_RUN = 4
 
 
 @dataclass(frozen=True)
@@ -82,18 +84,35 @@ class TokenizedText:
         return self.render_many(np.asarray(keep, bool)[None], mask)[0]
 
     def render_many(self, keep: np.ndarray, mask: str | None = None) -> list[str]:
-        """The texts of N token masks ``keep`` (N, T) bool, built with one join of T pieces per text (each
-        piece: the token, or nothing or ``mask``, followed by its gap)."""
+        """The texts of N token masks ``keep`` (N, T) bool (see :meth:`render_array`)."""
+        return self.render_array(keep, mask).tolist()
+
+    def render_array(self, keep: np.ndarray, mask: str | None = None) -> np.ndarray:
+        """The texts of N token masks ``keep`` (N, T) bool, as an (N,) object array. Each run of ``RENDER_RUN``
+        tokens has its 2**run pieces built once (each token, or nothing or ``mask``, followed by its gap); a
+        text is the sum of one piece per run, picked by the run's bits."""
         keep = np.asarray(keep, dtype=bool)
         if keep.ndim != 2 or keep.shape[1] != self.n_tokens:
             raise InputError(f"keep must be (N, {self.n_tokens}) booleans, one per token; got shape {keep.shape}")
         gaps = self.gaps
-        kept = np.empty(self.n_tokens, dtype=object)
-        kept[:] = [t + g for t, g in zip(self.tokens, gaps[1:], strict=True)]
-        dropped = np.empty(self.n_tokens, dtype=object)
-        dropped[:] = [("" if mask is None else mask) + g for g in gaps[1:]]
-        head, join = gaps[0], "".join
-        return [head + join(row) for row in np.where(keep, kept, dropped).tolist()]
+        kept = [t + g for t, g in zip(self.tokens, gaps[1:], strict=True)]
+        dropped = [("" if mask is None else mask) + g for g in gaps[1:]]
+        runs = []
+        for start in range(0, self.n_tokens, RENDER_RUN):
+            width = min(RENDER_RUN, self.n_tokens - start)
+            head = gaps[0] if start == 0 else ""  # the text before the first token opens the first run
+            pieces = np.empty(1 << width, dtype=object)
+            pieces[:] = [head + "".join(kept[start + j] if bits >> j & 1 else dropped[start + j] for j in range(width))
+                         for bits in range(1 << width)]
+            code = keep[:, start:start + width].astype(np.intp) @ (np.intp(1) << np.arange(width, dtype=np.intp))
+            runs.append(pieces[code])
+        if not runs:
+            out = np.empty(len(keep), dtype=object)
+            out[:] = gaps[0]
+            return out
+        while len(runs) > 1:  # neighbours summed pairwise (element-wise str +): each text is copied log2(runs) times
+            runs = [a + b for a, b in zip(runs[::2], runs[1::2], strict=False)] + runs[len(runs) - len(runs) % 2:]
+        return runs[0]
 
     def token_at(self, position: int) -> int:
         """The index of the token covering character ``position`` (-1 in a gap)."""

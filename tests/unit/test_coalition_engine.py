@@ -231,6 +231,25 @@ def test_cache_is_shared_across_views_and_inputs_are_lazy():
         game.value(z, fill_index=1)
 
 
+def test_outputs_run_each_new_coalition_once_and_remember_false_leaves_the_cache_alone():
+    rng = np.random.default_rng(1)
+    w = rng.normal(size=(5, 2))
+    model = CountingModel(lambda z: z @ w)
+    game = ToyGame(model, 5)
+    seen = rng.random((6, 5)) < 0.5
+    game.outputs(seen)
+    z = np.concatenate([seen[::2], rng.random((30, 5)) < 0.5, seen[:3]])  # cached, new and repeated rows
+    rows, cached, hits = model.rows, len(game._cache), game.n_cache_hits
+    out = game.outputs(z, remember=False)
+    np.testing.assert_allclose(out, z @ w, rtol=1e-12)
+    distinct = {r.tobytes() for r in z}
+    new = distinct - {r.tobytes() for r in seen} - {np.ones(5, bool).tobytes()}
+    assert model.rows - rows == len(new) and game.n_cache_hits - hits == len(z) - len(new)
+    assert len(game._cache) == cached  # nothing stored
+    np.testing.assert_array_equal(game.outputs(z), out)
+    assert len(game._cache) == cached + len(new) and game.cached(z) is not None
+
+
 def test_as_game_wraps_value_functions_and_checks_them():
     g = as_game(lambda z: z.sum(1), 4)
     np.testing.assert_array_equal(g.value(np.eye(4, dtype=bool)), np.ones(4))

@@ -56,6 +56,17 @@ def test_render_removes_or_masks_exactly_the_dropped_tokens():
         t.render_many(np.ones((2, 3), bool))
 
 
+@pytest.mark.parametrize("mask", [None, "UNK"])
+def test_render_many_is_each_row_joined_token_by_token(mask):
+    t = tokenize("  One, two three: four five six seven eight nine ten eleven twelve thirteen.  ")
+    keep = np.random.default_rng(0).random((50, len(t))) < 0.5
+    gaps = t.gaps
+    expected = [gaps[0] + "".join((w if k else mask or "") + g for w, k, g in zip(t.tokens, row, gaps[1:], strict=True))
+                for row in keep]
+    assert t.render_many(keep, mask) == expected
+    assert t.render_many(keep[:0], mask) == [] and tokenize("  ").render_many(np.ones((2, 0), bool)) == ["  ", "  "]
+
+
 def test_token_at_finds_the_token_under_a_character():
     t = tokenize("ab, cd")
     assert [t.token_at(i) for i in range(6)] == [0, 0, -1, -1, 1, 1]

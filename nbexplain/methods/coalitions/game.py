@@ -24,6 +24,7 @@ array([0.982, 0.018])
 from __future__ import annotations
 
 import copy
+import itertools
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -71,9 +72,11 @@ class OutputCache:
 
     def store(self, keys: list[bytes], outputs: np.ndarray) -> None:
         limit = max(1, self.max_bytes // max(1, outputs.shape[1] * 8))
-        for key, row in zip(keys, outputs, strict=True):
-            self.rows[key] = row
-            self.rows.move_to_end(key)
+        before = len(self.rows)
+        self.rows.update(zip(keys, outputs, strict=True))  # new keys go last
+        if len(self.rows) != before + len(keys):  # some were cached (or repeated): they become the newest
+            for key in keys:
+                self.rows.move_to_end(key)
         while len(self.rows) > limit:
             self.rows.popitem(last=False)
 
@@ -192,31 +195,41 @@ class CoalitionGame:
         rows = [self._cache.get(k) for k in self._keys(z, self._fill_index(fill_index, len(z)))]
         return None if any(r is None for r in rows) else np.stack(rows)
 
-    def outputs(self, coalitions: Any, fill_index: Any = None, progress: Progress = None) -> np.ndarray:
-        """The model's own outputs (N, n_outputs) for coalitions; each distinct coalition is run once, ever."""
+    def outputs(self, coalitions: Any, fill_index: Any = None, progress: Progress = None, *,
+                remember: bool = True) -> np.ndarray:
+        """The model's own outputs (N, n_outputs) for coalitions; each distinct coalition is run once, ever
+        (``remember=False``: once in this call, the new outputs not cached, for a game played once)."""
         z = self.check(coalitions)
         fi = self._fill_index(fill_index, len(z))
         keys = self._keys(z, fi)
-        missing: dict[bytes, int] = {}
-        known: dict[bytes, np.ndarray] = {}  # held here: storing new rows may evict cached ones
-        for i, key in enumerate(keys):
-            if key in known or key in missing:
-                continue
-            row = self._cache.get(key)
-            if row is None:
-                missing[key] = i
-            else:
-                known[key] = row
-        self._cache.n_hits += len(keys) - len(missing)
-        if missing:
-            rows = np.fromiter(missing.values(), dtype=np.int64, count=len(missing))
-            new = self.evaluate(z[rows], fi[rows], progress)
-            self._cache.n_evaluations += len(rows)
-            known.update(zip(missing, new, strict=True))
-            self._cache.store(list(missing), new)
+        n = len(keys)
+        first = dict(zip(reversed(keys), range(n - 1, -1, -1), strict=True))  # each distinct key -> its first row
+        hits = list(self._cache.rows.keys() & first.keys())
+        known = [self._cache.get(k) for k in hits]  # held here: storing new rows may evict cached ones
+        run = np.full(n, len(first) == n)  # the rows run through the model: first rows of keys not cached
+        if len(first) < n:
+            run[np.fromiter(first.values(), dtype=np.int64, count=len(first))] = True
+        hit_rows = np.fromiter(map(first.__getitem__, hits), dtype=np.int64, count=len(hits))
+        run[hit_rows] = False
+        n_run = int(run.sum())
+        self._cache.n_hits += n - n_run
+        out = None
+        if n_run:
+            new = self.evaluate(z[run], fi[run], progress)
+            self._cache.n_evaluations += n_run
+            if remember:
+                self._cache.store(list(itertools.compress(keys, run)), new)
+            out = np.empty((n, new.shape[1]))
+            out[run] = new
         elif progress is not None:
             progress(1.0)
-        return np.stack([known[k] for k in keys])
+        if out is None:
+            out = np.empty((n, len(self.full_outputs)))
+        if hits:
+            out[hit_rows] = np.stack(known)
+        if len(first) < n:  # repeated keys: each row takes its key's first row
+            out = out[np.fromiter(map(first.__getitem__, keys), dtype=np.int64, count=n)]
+        return out
 
     def evaluate(self, coalitions: np.ndarray, fill_index: np.ndarray, progress: Progress = None) -> np.ndarray:
         """The model's outputs (N, n_outputs) for checked coalitions and fills, every row run (no cache): the
@@ -230,13 +243,15 @@ class CoalitionGame:
             return self.model.to_probabilities(outputs)
         return class_scores(outputs)
 
-    def scores(self, coalitions: Any, fill_index: Any = None, progress: Progress = None) -> np.ndarray:
+    def scores(self, coalitions: Any, fill_index: Any = None, progress: Progress = None, *,
+               remember: bool = True) -> np.ndarray:
         """(N, n_classes): probabilities (``output="probability"``) or class scores (``"score"``)."""
-        return self.to_scores(self.outputs(coalitions, fill_index, progress))
+        return self.to_scores(self.outputs(coalitions, fill_index, progress, remember=remember))
 
-    def value(self, coalitions: Any, fill_index: Any = None, progress: Progress = None) -> np.ndarray:
-        """(N,) the target's value for each coalition."""
-        return self.scores(coalitions, fill_index, progress)[:, self.target]
+    def value(self, coalitions: Any, fill_index: Any = None, progress: Progress = None, *,
+              remember: bool = True) -> np.ndarray:
+        """(N,) the target's value for each coalition (``remember``: as :meth:`outputs`)."""
+        return self.scores(coalitions, fill_index, progress, remember=remember)[:, self.target]
 
     def value_fn(self, progress: Progress = None) -> Callable[[np.ndarray], np.ndarray]:
         """The game as a value function ``(N, M) bool -> (N, 1)`` for :mod:`.shapley`'s estimators."""

@@ -51,7 +51,10 @@ def coalition_index(coalitions: np.ndarray) -> np.ndarray:
 
 def popcount(index: np.ndarray) -> np.ndarray:
     """Number of set bits of each non-negative int64 bitmask (the coalition size)."""
-    x = np.asarray(index, dtype=np.int64).copy()
+    x = np.asarray(index, dtype=np.int64)
+    if hasattr(np, "bitwise_count"):  # numpy >= 2
+        return np.bitwise_count(x).astype(np.int64)
+    x = x.copy()
     count = np.zeros(x.shape, dtype=np.int64)
     while np.any(x):
         count += x & 1
@@ -77,8 +80,8 @@ def check_coalitions(coalitions, name: str = "coalitions", n_players: int | None
 
 def pack_keys(coalitions: np.ndarray) -> list[bytes]:
     """A hashable key per coalition row (its bits packed into bytes), for caching values per coalition."""
-    packed = np.packbits(np.asarray(coalitions, dtype=bool), axis=1, bitorder="little")
-    return [row.tobytes() for row in packed]
+    packed = np.ascontiguousarray(np.packbits(np.asarray(coalitions, dtype=bool), axis=1, bitorder="little"))
+    return packed.view(np.dtype((np.void, packed.shape[1]))).ravel().tolist()  # one bytes per row
 
 
 __all__ = ["all_coalitions", "check_coalitions", "check_n_players", "coalition_index", "pack_keys", "popcount"]

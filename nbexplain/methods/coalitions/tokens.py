@@ -152,9 +152,7 @@ class TextRows(LazyRows):
         self.tokens, self.keep, self.mask = tokens, keep, mask
 
     def build(self, start: int, stop: int) -> np.ndarray:
-        out = np.empty(stop - start, dtype=object)
-        out[:] = self.tokens.render_many(self.keep[start:stop], self.mask)
-        return out
+        return self.tokens.render_array(self.keep[start:stop], self.mask)
 
 
 def lime_text_coalitions(n_samples: int, n_players: int, rng: np.random.Generator) -> np.ndarray:
