@@ -208,9 +208,12 @@ def test_similarity_measures_equal_scikit_image_and_scipy():
         a[3:6, 3:6] = 0.5  # ties
         assert sim.spearman(a, b) == pytest.approx(spearmanr(a.ravel(), b.ravel())[0], abs=1e-12)
         np.testing.assert_array_equal(sim.ranks(np.round(a, 1)), rankdata(np.round(a, 1).ravel()) - 1)
+        signed = (np.round(a, 1) - 0.5).astype(np.float32)  # a float32 map: sorted as keys of its bits
+        signed[0, :3] = [-0.0, np.inf, -np.inf]
+        np.testing.assert_array_equal(sim.ranks(signed), rankdata(signed.ravel()) - 1)
         window = sim.ssim_window(shape)
         expected = structural_similarity(sim.scaled(a), sim.scaled(b), data_range=1.0, win_size=window)
-        assert sim.ssim(a, b) == pytest.approx(expected, abs=1e-9)  # box means by cumulative sums here
+        assert sim.ssim(a, b) == pytest.approx(expected, abs=1e-9)  # window sums by shifted additions here
         cell, block = sim.hog_cells(shape)
         reference = hog(sim.scaled(a), orientations=9, pixels_per_cell=cell, cells_per_block=block)
         np.testing.assert_allclose(sim.hog_features(a), reference, atol=1e-6)  # scikit-image sums in float32

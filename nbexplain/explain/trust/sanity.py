@@ -68,29 +68,33 @@ def _portable(model: Model, options: dict) -> dict:
 
 
 class _Reference:
-    """One method's original map, with what every comparison needs computed once. A flat original map (one
-    value everywhere, e.g. Grad-CAM's ReLU leaving nothing) orders no pixel: its similarities are NaN."""
+    """One method's original map, with what every comparison needs computed once (its ranks, SSIM's local
+    means and variances, its HOG features). A flat original map (one value everywhere, e.g. Grad-CAM's ReLU
+    leaving nothing) orders no pixel: its similarities are NaN."""
 
     def __init__(self, attribution: np.ndarray, map_: np.ndarray, metrics: Sequence[str]):
         self.map = map_
         self.flat = bool(np.ptp(map_) == 0)
-        self.abs_ranks = _sim.ranks(np.abs(map_))
-        self.signed_ranks = _sim.ranks(attribution.sum(axis=0)) if "spearman" in metrics else None
+        self.abs_ranks = _sim.Correlated(_sim.ranks(np.abs(map_)))
+        self.signed_ranks = _sim.Correlated(_sim.ranks(attribution.sum(axis=0))) if "spearman" in metrics else None
         self.ssim = _sim.SSIMReference(map_) if "ssim" in metrics else None
-        self.hog = _sim.hog_features(map_) if "hog" in metrics else None
+        self.hog_of = _sim.HOG(map_.shape) if "hog" in metrics else None
+        self.hog = _sim.Correlated(self.hog_of(map_)) if "hog" in metrics else None
 
     def compare(self, attribution: np.ndarray, map_: np.ndarray, metrics: Sequence[str]) -> dict[str, float]:
         if self.flat:
             return {k: float("nan") for k in metrics}
         out = {}
         if "spearman_abs" in metrics:
-            out["spearman_abs"] = _sim.correlation(self.abs_ranks, _sim.ranks(np.abs(map_)))
+            out["spearman_abs"] = self.abs_ranks.correlation(_sim.ranks(np.abs(map_)))
         if "spearman" in metrics:
-            out["spearman"] = _sim.correlation(self.signed_ranks, _sim.ranks(attribution.sum(axis=0)))
-        if "ssim" in metrics:
-            out["ssim"] = self.ssim.compare(map_)
-        if "hog" in metrics:
-            out["hog"] = _sim.correlation(self.hog, _sim.hog_features(map_))
+            out["spearman"] = self.signed_ranks.correlation(_sim.ranks(attribution.sum(axis=0)))
+        if "ssim" in metrics or "hog" in metrics:
+            picture = _sim.scaled(map_)  # what SSIM and HOG see, scaled once for both
+            if "ssim" in metrics:
+                out["ssim"] = self.ssim.compare(picture, already_scaled=True)
+            if "hog" in metrics:
+                out["hog"] = self.hog.correlation(self.hog_of(picture, already_scaled=True))
         return out
 
 
