@@ -245,3 +245,35 @@ def test_plot_draws_a_ridgeline_per_parameter(trained):
     assert len(axes) == 2
     assert "(frozen)" in axes[1].get_title() and "(frozen)" not in axes[0].get_title()
     assert rec._repr_png_().startswith(b"\x89PNG")
+
+
+def test_tensors_recorded_together_equal_tensors_recorded_one_by_one():
+    """Small tensors share one batch of torch operations; large ones (and NaN ones) are recorded alone: same rows."""
+    together, alone = ParameterTracks(bins=8), ParameterTracks(bins=8)
+    alone.BATCH_TENSOR = 0
+    rng = np.random.default_rng(1)
+    named = {"a": rng.standard_normal((6, 5)), "b": np.full(3, 0.5), "c": rng.standard_normal(SKETCH_SIZE + 100),
+             "d": rng.standard_normal(40) * 1e-3}
+    for s in range(5):
+        tensors = [(n, torch.from_numpy((w * 1.7**s + 0.01 * s).astype(np.float32))) for n, w in named.items()]
+        if s == 2:
+            tensors[3][1][0] = float("nan")
+        together.snapshot(tensors)
+        alone.snapshot(tensors)
+    for name in named:
+        assert together[name].grid == alone[name].grid
+        np.testing.assert_array_equal(together[name].counts, alone[name].counts)
+        np.testing.assert_allclose(together[name].stats, alone[name].stats, rtol=1e-12, atol=1e-15, equal_nan=True)
+    assert together["d"].stat("nonfinite").tolist() == [0, 0, 1, 0, 0]
+    assert np.isnan(together["d"].stat("change")[[2, 3]]).all()  # no sketch of a NaN snapshot, nor a change from it
+
+
+def test_dead_share_counts_channels_that_never_fire():
+    from nbexplain.methods.internals.activations import _dead_share
+
+    x = torch.relu(torch.randn(4, 3, 5, 5, generator=torch.Generator().manual_seed(0)))
+    x[:, 1] = 0
+    assert _dead_share(x) == pytest.approx(1 / 3)
+    x[0, 0, 0, 0], x[0, 1, 0, 0] = float("nan"), float("nan")  # NaN: channel 0 still fired, channel 1 did not
+    assert _dead_share(x) == pytest.approx(1 / 3)
+    assert _dead_share(torch.tensor([[0.0, 1.0], [0.0, 0.0]])) == 0.5

@@ -117,6 +117,16 @@ def _gated_layer(names: list[str], modules: dict[str, Any], relu: str) -> str | 
     return next((n for n in reversed(before) if isinstance(modules[n], kinds)), None)
 
 
+def _dead_share(output) -> float:
+    """The share of units (channels, or features of a vector) of ``output`` (N, C, ...) not above zero anywhere
+    in the batch. Through each channel's peak: a reduction, not a boolean copy of the whole feature map."""
+    peak = output.flatten(2).amax(2) if output.dim() > 2 else output  # (N, C)
+    if peak.isnan().any():  # a NaN hides whether its channel fired: compare every value
+        peak = (output > 0).flatten(2).any(2) if output.dim() > 2 else output > 0
+    fired = peak > 0
+    return float(1.0 - fired.any(0).float().mean())
+
+
 class ReluWatch:
     """Forward hooks on a model's ReLU modules: when ``armed``, the share of units dead on that batch.
 
@@ -140,9 +150,7 @@ class ReluWatch:
         def hook(_mod, _inputs, output):
             if not self.armed or not hasattr(output, "dim") or output.dim() < 2:
                 return
-            fired = output.detach() > 0
-            fired = fired.flatten(2).any(2) if fired.dim() > 2 else fired  # per channel
-            self.dead[name] = float(1.0 - fired.any(0).float().mean())
+            self.dead[name] = _dead_share(output.detach())
 
         return hook
 
