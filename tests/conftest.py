@@ -47,3 +47,20 @@ def pytest_make_collect_report(collector: pytest.Collector) -> pytest.CollectRep
     report = yield
     refuse_skip(report)
     return report
+
+
+# -- what the tests measure, shown at the end of the run (export sizes, latencies in the page) -------------------
+MEASURED_PREFIX = "[nbx-"
+_measured: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        _measured.extend(line for line in report.capstdout.splitlines() if line.startswith(MEASURED_PREFIX))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _measured:
+        terminalreporter.section("measured by the tests (sizes, latencies; this machine, as loaded as it was)")
+        for line in _measured:
+            terminalreporter.write_line(line)
