@@ -39,6 +39,9 @@ SHAPLEY_TEXT = "The soup was cold and the staff rude but the view lovely"  # 12 
 QUICK_TEXT = "The soup was cold but the view lovely"  # 8 tokens
 
 
+FIDELITY_SEEDS = 8  # seeds over which both LIMEs' fidelity is averaged
+
+
 def timed(fn):
     """(wall seconds, CPU seconds, result) of ``fn()``."""
     w0, c0 = time.perf_counter(), time.process_time()
@@ -97,8 +100,18 @@ def main(argv=None) -> None:
           f"{ours.n_evaluations} of {n_samples} texts run through the model (the others were repeats)")
     print(f"lime package / floor = {best['lime package'][0] / best['floor LIME'][0]:.2f}x wall")
     print(f"nbexplain LIME is {best['lime package'][0] / best['nbexplain LIME'][0]:.2f}x as fast as the lime package")
-    print(f"LIME fidelity (weighted R²): nbexplain {ours.fidelity:.4f}, lime package {float(theirs.score):.4f}; "
-          f"|difference| = {abs(ours.fidelity - float(theirs.score)):.4f} (target <= 0.01)")
+    # fidelity is a statistic of each run's own random sample: compare its mean over the same seeds
+    seeds = range(1 if args.quick else FIDELITY_SEEDS)
+    ours_r2 = [ours.fidelity] if args.quick else [
+        nbx.lime_text(clf, LIME_TEXT, n_samples=n_samples, seed=s, progress=False).fidelity for s in seeds]
+    theirs_r2 = [float(theirs.score)] if args.quick else [
+        float(LimeTextExplainer(class_names=list(clf.classes_), bow=False, random_state=s).explain_instance(
+            LIME_TEXT, clf.predict_proba, labels=(target,), num_features=m, num_samples=n_samples).score)
+        for s in seeds]
+    difference = abs(np.mean(ours_r2) - np.mean(theirs_r2))
+    print(f"LIME fidelity (weighted R², mean ± sd over {len(ours_r2)} seed(s)): nbexplain {np.mean(ours_r2):.4f} "
+          f"± {np.std(ours_r2):.4f}, lime package {np.mean(theirs_r2):.4f} ± {np.std(theirs_r2):.4f}; "
+          f"|difference| = {difference:.4f} (target <= 0.01)")
     pkg = np.zeros(m)
     for j, w in theirs.local_exp[target]:
         pkg[j] = w
