@@ -19,6 +19,7 @@ import torch  # noqa: E402
 import nbexplain as nbx  # noqa: E402
 from nbexplain.errors import Cancelled  # noqa: E402
 from nbexplain.explain import many as many_module  # noqa: E402
+from nbexplain.methods.many.executors import environment_kept  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -79,7 +80,7 @@ def wait_for_workers(client, n: int, timeout: float = 120.0) -> None:
 
 
 def local_cluster(n_workers: int = 2, **config):
-    with dask.config.set(config):
+    with dask.config.set(config), environment_kept():
         cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                                            dashboard_address=":0")
     return cluster, distributed.Client(cluster)
@@ -87,12 +88,31 @@ def local_cluster(n_workers: int = 2, **config):
 
 @pytest.fixture(scope="module")
 def client():
-    cluster, c = local_cluster()
+    with environment_kept():  # a nanny restarting a killed worker writes into this process's environment
+        cluster, c = local_cluster()
+        try:
+            yield c
+        finally:
+            c.close()
+            cluster.close()
+
+
+def test_a_session_cluster_leaves_this_processs_environment_as_it_was():
+    """distributed's nanny sets OMP_NUM_THREADS=1 (and more) in the process that spawns its workers and never
+    restores it: every kernel or process started later would run on one thread."""
+    before = dict(os.environ)
+    from nbexplain.methods.many.executors import _SESSION, session_client
+
+    client = session_client()
     try:
-        yield c
+        assert len(client.nthreads()) >= 1
+        assert dict(os.environ) == before
     finally:
-        c.close()
+        _SESSION.pop("local", None)
+        cluster = client.cluster
+        client.close()
         cluster.close()
+    assert dict(os.environ) == before
 
 
 @pytest.fixture(scope="module")

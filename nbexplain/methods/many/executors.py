@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import os
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from typing import Any
@@ -110,6 +111,22 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+@contextlib.contextmanager
+def environment_kept() -> Iterator[None]:
+    """Undo what a Dask nanny writes into this process's environment when it spawns a worker (its
+    ``pre-spawn-environ``: ``OMP_NUM_THREADS=1`` and friends, never restored by distributed), so that the
+    user's kernel, and every process it starts later, keeps its own thread settings."""
+    before = dict(os.environ)
+    try:
+        yield
+    finally:
+        for key in set(os.environ) - set(before):
+            os.environ.pop(key, None)
+        for key, value in before.items():
+            if os.environ.get(key) != value:
+                os.environ[key] = value
+
+
 def session_client():
     """The ``Client`` of a local cluster for this session (one worker process per core, one thread each, with
     :data:`WORKER_CONFIG`), started on first use and closed when Python exits."""
@@ -118,7 +135,7 @@ def session_client():
     if client is None or client.status not in ("running", "connecting"):
         import dask
 
-        with dask.config.set(WORKER_CONFIG):
+        with dask.config.set(WORKER_CONFIG), environment_kept():
             cluster = distributed.LocalCluster(n_workers=_cores(), threads_per_worker=1, processes=True)
         client = distributed.Client(cluster)
         _SESSION["local"] = client
@@ -292,6 +309,11 @@ class DaskExecutor:
         """Explain every chunk of ``plan`` on the cluster. With ``keep`` the per-row arrays stay on the
         workers: the driver gets summaries, and the futures holding the arrays are returned (chunk start ->
         future) and kept alive in :attr:`kept`."""
+        with environment_kept():  # a worker restarted by its nanny during the run
+            return self._run(task, items, plan, entropy, store, collect, keep)
+
+    def _run(self, task: RowTask, items: Items, plan: ChunkPlan, entropy: int, store: Any, collect: Collect,
+             keep: bool) -> dict[int, Any]:
         client = self.client
         tag = uuid.uuid4().hex[:10]
         payload = [client.scatter(task, broadcast=True, hash=False)]
