@@ -65,6 +65,12 @@ def test_chunk_rule_hides_the_overhead_and_keeps_every_thread_busy():
     spans = plan.spans()
     assert spans[0][0] == 0 and spans[-1][1] == 10**6
     assert all(b == c for (_, b), (c, _) in zip(spans, spans[1:], strict=False))
+    # whole rounds: the rule's 19 rows per task would make 11 tasks on 2 threads (one thread idle for the last);
+    # 10 tasks of 20 rows end together, and sooner than 11 tasks or 12 would
+    plan = chunks.plan_chunks(200, threads=2, seconds_per_row=0.0322, task_overhead=0.006)
+    assert chunks.even(200, 19) == 19 and plan.n_tasks == 10 and plan.chunk_size == 20
+    assert all(chunks.estimate_seconds(200, 2, 0.0322, 0.006, chunk_size=plan.chunk_size)
+               < chunks.estimate_seconds(200, 2, 0.0322, 0.006, chunk_size=c) for c in (17, 19))
     # the arithmetic: a million rows of 10 ms on 100 threads, 5 ms per task
     t = chunks.estimate_seconds(10**6, 100, 0.01, 0.005)
     assert 10**6 * 0.01 / 100 <= t <= 1.02 * 10**6 * 0.01 / 100 + 1

@@ -11,14 +11,17 @@ time to it. The rule (:func:`plan_chunks`) takes the smallest ``c`` that keeps t
   progress bar that moves, little work redone when a worker is lost), and
 * no task runs longer than :data:`MAX_TASK_SECONDS` (a cancel or a lost worker costs at most that much).
 
-Rows are then spread evenly over the resulting number of tasks. :func:`estimate_seconds` is the arithmetic
-for planning a run (e.g. a million rows on N workers).
+Rows are then spread evenly over the resulting number of tasks, and that number is moved to a whole number of
+rounds (a multiple of the threads, up or down, whichever :func:`estimate_seconds` expects to end first): 11
+tasks on 2 threads end with one thread idle for a whole task (5-8 % of a 200-image occlusion run's worker
+time on 2 threads); 10 slightly larger tasks end together. :func:`estimate_seconds` is the arithmetic for
+planning a run (e.g. a million rows on N workers).
 
 Examples
 --------
 >>> plan = plan_chunks(2000, threads=2, seconds_per_row=0.011, task_overhead=0.003)
 >>> plan.chunk_size, plan.n_tasks, round(plan.overhead_share, 4)
-(28, 72, 0.0097)
+(28, 72, 0.0096)
 """
 
 from __future__ import annotations
@@ -97,8 +100,28 @@ def plan_chunks(n_rows: int, threads: int, seconds_per_row: float, task_overhead
         "duration": max(1, math.floor(MAX_TASK_SECONDS / t)),
     }
     limited_by = min(terms, key=terms.get)
-    return ChunkPlan(n_rows, threads, float(seconds_per_row), float(task_overhead),
-                     even(n_rows, max(1, terms[limited_by])), limited_by)
+    chunk = whole_rounds(n_rows, threads, even(n_rows, max(1, terms[limited_by])), t, max(task_overhead, 0.0),
+                         longest=terms["duration"])
+    return ChunkPlan(n_rows, threads, float(seconds_per_row), float(task_overhead), chunk, limited_by)
+
+
+def whole_rounds(n_rows: int, threads: int, chunk: int, seconds_per_row: float, task_overhead: float,
+                 longest: int) -> int:
+    """``chunk``, or the chunk size that makes the number of tasks the multiple of ``threads`` just below or
+    above, whichever run :func:`estimate_seconds` expects to end first (no chunk above ``longest`` rows)."""
+    tasks = math.ceil(n_rows / chunk)
+    if tasks <= threads or tasks % threads == 0:
+        return chunk
+    options = {chunk}
+    for k in (tasks // threads * threads, math.ceil(tasks / threads) * threads):
+        c = math.ceil(n_rows / k)
+        if c <= longest:
+            options.add(c)
+
+    def seconds(c: int) -> float:
+        return math.ceil(math.ceil(n_rows / c) / threads) * (task_overhead + c * seconds_per_row)
+
+    return min(sorted(options), key=seconds)
 
 
 def fixed_plan(n_rows: int, threads: int, chunk_size: int, limited_by: str = "given", *,
@@ -122,4 +145,4 @@ def estimate_seconds(n_rows: int, threads: int, seconds_per_row: float, task_ove
 
 
 __all__ = ["MAX_TASK_SECONDS", "OVERHEAD_SHARE", "TASKS_PER_THREAD", "ChunkPlan", "estimate_seconds", "even",
-           "fixed_plan", "plan_chunks"]
+           "fixed_plan", "plan_chunks", "whole_rounds"]
