@@ -2,7 +2,8 @@
 
 Every superpixel method is a number of forward passes of perturbed images; run as full forward passes,
 nothing can beat running exactly those passes at the machine's fastest batch size. That **floor** is
-measured here by probing batch sizes 1, 2, 4, ..., 64 on the same model and input (the fastest time per
+measured here by probing batch sizes 1, 2, 4, ..., 64 on the same model and input, in both memory layouts
+(contiguous and channels last, which nbexplain's adapter uses for CNNs on the CPU; the fastest time per
 image, times the passes). nbexplain goes below it where it can look into a torch CNN
 (``nbexplain.methods.incremental``): coalitions that differ from the image (or from the fill alone) in a
 small box run by incremental inference (Krypton, Nakandala et al. 2019), and when the model has a linear
@@ -129,8 +130,15 @@ class Softmax(torch.nn.Module):
 
 # -- the floor ---------------------------------------------------------------------------------------------------
 def per_image_seconds(model, pool: torch.Tensor, size: int, images: int) -> tuple[float, float]:
-    """(wall, CPU) seconds per image running ``images`` images from ``pool`` in batches of ``size``."""
+    """(wall, CPU) seconds per image running ``images`` images in batches of ``size``: the faster of two memory
+    layouts, contiguous (N, C, H, W) and channels last (what nbexplain's torch adapter gives a convolutional
+    model on the CPU), each after a warm-up batch."""
     batch = pool[np.arange(size) % len(pool)].contiguous()
+    return min(_per_image(model, batch, size, images),
+               _per_image(model, batch.contiguous(memory_format=torch.channels_last), size, images))
+
+
+def _per_image(model, batch: torch.Tensor, size: int, images: int) -> tuple[float, float]:
     n_batches = max(1, -(-images // size))
     with torch.inference_mode():
         model(batch)  # warm-up

@@ -30,13 +30,38 @@ def with_preprocess(module, preprocess: Callable):
     return Preprocessed(preprocess, module)
 
 
+def channels_last_wanted(module, device) -> bool:
+    """True when ``module`` runs on the CPU and convolves images (a ``Conv2d``): there, image batches with their
+    channels last in memory run the same layers faster (measured on 2 cores: the tank CNN about 4x, ResNet-18's
+    architecture at widths 8-64 about 1.4x), with the same values up to float rounding."""
+    import torch
+
+    return device.type == "cpu" and any(isinstance(m, torch.nn.Conv2d) for m in module.modules())
+
+
 def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
-    """The module as a numpy function, on its parameters' device and dtype, in eval and inference mode."""
+    """The module as a numpy function, on its parameters' device and dtype, in eval and inference mode.
+
+    Image batches (N, C, H, W) reach a convolutional module on the CPU with their channels last in memory
+    (:func:`channels_last_wanted`; a batch built that way is passed without a copy). A module that cannot take
+    that layout (say, a ``.view()`` of a convolution's output) is given contiguous batches from its first
+    failure on, and the batch is run again."""
     import torch
 
     params = list(module.parameters())
     device = params[0].device if params else torch.device("cpu")
     dtype = params[0].dtype if params and params[0].is_floating_point() else torch.float32
+    layout = {"channels_last": channels_last_wanted(module, device)}
+
+    def run(t):
+        if layout["channels_last"] and t.ndim == 4:
+            try:
+                return module(t.contiguous(memory_format=torch.channels_last))
+            except RuntimeError:
+                y = module(t.contiguous())  # the model's own error, if it fails this way too
+                layout["channels_last"] = False
+                return y
+        return module(t.contiguous())
 
     def forward(batch: np.ndarray):
         # eval mode for the call, switched only where a module is training (train()/eval() walk every module
@@ -46,8 +71,10 @@ def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
             m.training = False
         try:
             with torch.inference_mode():
-                t = torch.from_numpy(np.ascontiguousarray(batch)).to(device=device, dtype=dtype)
-                y = module(t)
+                array = np.asarray(batch)
+                if any(s < 0 for s in array.strides):
+                    array = np.ascontiguousarray(array)
+                y = run(torch.from_numpy(array).to(device=device, dtype=dtype))
                 if y.dtype not in (torch.float32, torch.float64):  # half, bfloat16, ints: not all numpy-able
                     y = y.float()
                 return y.cpu().numpy()
@@ -55,7 +82,8 @@ def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
             for m in training:
                 m.training = True
 
+    forward.layout = layout  # for tests and benchmarks: {"channels_last": bool}
     return forward
 
 
-__all__ = ["is_torch_module", "torch_forward", "with_preprocess"]
+__all__ = ["channels_last_wanted", "is_torch_module", "torch_forward", "with_preprocess"]

@@ -4,6 +4,8 @@ the model's own forward pass (a model that raises still raises; Python state tor
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -105,9 +107,16 @@ def test_occlusion_says_why_it_ran_full_forward_passes(net, image):
     got = nbx.attribute(partial, image, "occlusion", window=8, stride=8)
     assert got.engine == ("incremental up to layer '2' (GroupNorm) (GroupNorm is not a layer incremental inference "
                           "knows), full maps after it")
+    # this model's occlusion differences are ~1e-5 of outputs ~1: float32 rounding (which differs between the
+    # engine's layers and the full passes' channels-last convolutions) is a visible share of them; in float64 the
+    # two paths agree to far below the tolerance
+    partial64 = copy.deepcopy(partial).double()
+    got64 = nbx.attribute(partial64, image, "occlusion", window=8, stride=8)
+    assert got64.engine == got.engine
     with disabled():
-        ref = nbx.attribute(partial, image, "occlusion", window=8, stride=8)
-    close(got.attribution, ref.attribution, 1e-4)
+        ref = nbx.attribute(partial64, image, "occlusion", window=8, stride=8)
+    close(got64.attribution, ref.attribution, 1e-4)
+    close(got.attribution, ref.attribution, 0.05)  # float32: the same map to a few % of its tiny scale
 
 
 def test_python_state_frozen_by_the_trace_is_caught_and_the_numbers_stay_right(net, image):

@@ -2,7 +2,7 @@
 
 The inputs are a lazy batch (:class:`ModelInputs`): the adapter's ``predict`` slices it at the batch size
 it measured fastest, the slice is converted to the model's layout only then (uint8 images to float in
-[0, 1], channels first), and every hooked layer's output is pooled to one row per input and written into
+[0, 1], shaped channels first over memory that keeps them last, as the adapter runs convolutions), and every hooked layer's output is pooled to one row per input and written into
 its place in a preallocated (N, D) array. Memory stays at one batch of inputs and unpooled activations,
 plus the pooled rows; the forward passes are the model's own, so extraction costs what ``predict`` costs.
 
@@ -93,7 +93,7 @@ class ModelInputs(LazyRows):
             self.on_slice(start, stop)
         batch = np.asarray(self.source[start:stop])
         if self.layout == "nhwc":
-            batch = np.moveaxis(batch[..., :self.shape[1]], -1, 1)
+            batch = batch[..., :self.shape[1]]
         elif self.layout == "nhw":
             batch = batch[:, None]
         out = np.empty(batch.shape, dtype=self.out_dtype)  # one pass into a contiguous batch
@@ -103,7 +103,9 @@ class ModelInputs(LazyRows):
             out[...] = batch
             if batch.dtype.kind == "f" and not np.all(np.isfinite(out)):
                 raise InputError(f"X contains NaN or infinite values (rows {start}..{stop - 1})")
-        return out
+        # (N, C, H, W) seen over memory that keeps the channels last: the layout the torch adapter gives a
+        # convolutional model on the CPU, so it runs without another copy
+        return np.moveaxis(out, -1, 1) if self.layout == "nhwc" else out
 
 
 def _array_like(X: Any) -> Any:
