@@ -103,6 +103,14 @@ class Model:
         return other
 
     @property
+    def channels_last(self) -> bool:
+        """True when the model takes (N, C, H, W) image batches fastest with their channels last in memory (a
+        convolutional torch model on the CPU, see :func:`~.torch_models.channels_last_wanted`): perturbation
+        methods then build their batches that way (:func:`image_batch`), and the adapter passes them on without
+        a copy."""
+        return bool(getattr(self._forward, "layout", {}).get("channels_last", False))
+
+    @property
     def measured_batch_size(self) -> int | None:
         """The fastest batch size measured so far (for the input shape predicted most), None before any."""
         sizers = list(self._sizers.values())
@@ -233,6 +241,15 @@ class Model:
                 yield module
         finally:
             module.train(was_training)
+
+
+def image_batch(n: int, sample_shape: tuple[int, ...], dtype: Any, channels_last: bool) -> np.ndarray:
+    """An uninitialised (n, C, H, W) batch; with ``channels_last`` its memory holds (n, H, W, C) (the view is
+    transposed), the layout :attr:`Model.channels_last` models run without a copy."""
+    if channels_last and len(sample_shape) == 3:
+        c, h, w = sample_shape
+        return np.empty((n, h, w, c), dtype=dtype).transpose(0, 3, 1, 2)
+    return np.empty((n, *sample_shape), dtype=dtype)
 
 
 def check_class_names(class_names: Any, name: str = "class_names") -> list[str] | None:

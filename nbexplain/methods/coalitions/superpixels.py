@@ -26,6 +26,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..._types import Progress
 from ...adapters.lazy import LazyRows
+from ...adapters.model import image_batch
 from ...errors import InputError
 from ...inputs.images import ImageInput, as_image
 from ...inputs.segmentation import Segmentation, segment
@@ -131,7 +132,7 @@ class SuperpixelGame(CoalitionGame):
         self.fill_spec = fill if isinstance(fill, str) else "image"
         self.fills: list[np.ndarray] = [make_fill(self.image, self.labels, fill)]
         self._fill_ids: dict[str, int] = {}
-        self._fill_bits: list[tuple[np.ndarray, np.ndarray]] = []
+        self._fill_bits: dict[bool, list[tuple[np.ndarray, np.ndarray]]] = {False: [], True: []}
         self._engines: dict[int, IncrementalModel | None] = {}  # per reference (IMAGE or a fill), shared by views
         self._stems: dict[int, Responses | str] = {}  # per fill: the superpixels' responses through the stem
         self._engine_use = {"incremental": 0, "stem": 0, "full": 0, "why": "", "stem_layer": ""}  # counts so far
@@ -333,37 +334,49 @@ class SuperpixelGame(CoalitionGame):
         """The images of coalitions, rendered one model batch at a time."""
         return Perturbed(self, coalitions, fill_index)
 
-    def render(self, coalitions: Any, fill_index: Any = None, out: np.ndarray | None = None) -> np.ndarray:
+    def render(self, coalitions: Any, fill_index: Any = None, out: np.ndarray | None = None,
+               channels_last: bool = False) -> np.ndarray:
         """The (N, C, H, W) float32 images of N coalitions: one vectorised gather, no per-sample loop.
 
         Each pixel looks its superpixel up in the coalition (``keep = z[:, labels]``), then picks the
         image or the fill with bit operations on the float32 words (``fill ^ (mask & (image ^ fill))``):
         exactly ``where(keep, image, fill)``, about 3x faster, since this runs once per model batch. The
-        images are written in C order (what the model takes without a copy) into ``out`` when given, an
-        (at least N, C, H, W) float32 buffer reused from batch to batch (:class:`Perturbed`).
+        images are written in C order, or with ``channels_last`` over (N, H, W, C) memory (what a
+        convolutional torch model on the CPU takes without a copy, :attr:`Model.channels_last`), into ``out``
+        when given: a buffer of at least N images in that layout, reused from batch to batch (:class:`Perturbed`).
         """
         z = self.check(coalitions)
         fi = self._fill_index(fill_index, len(z))
         keep = z[:, self.labels]  # (N, H, W)
         mask = np.multiply(keep, np.uint32(0xFFFFFFFF), dtype=np.uint32)  # all ones where kept
-        diff, fill = self._bits(fi)
-        shape = (len(z), *self.image.tensor.shape)
-        words = (np.empty(shape, np.uint32) if out is None else out[:len(z)].view(np.uint32))
-        np.bitwise_and(mask[:, None], diff, out=words)
+        diff, fill = self._bits(fi, channels_last)
+        c, h, w = self.image.tensor.shape
+        shape = (len(z), h, w, c) if channels_last else (len(z), c, h, w)
+        if out is None:
+            words = np.empty(shape, np.uint32)
+        else:
+            words = (out.transpose(0, 2, 3, 1) if channels_last else out)[:len(z)].view(np.uint32)
+        np.bitwise_and(mask[..., None] if channels_last else mask[:, None], diff, out=words)
         np.bitwise_xor(words, fill, out=words)
-        return words.view(np.float32)
+        images = words.view(np.float32)
+        return images.transpose(0, 3, 1, 2) if channels_last else images
 
-    def _bits(self, fi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(image ^ fill, fill) as uint32 words, broadcastable to (N, C, H, W), for fill indices ``fi``."""
-        if len(self._fill_bits) != len(self.fills):
-            x = np.ascontiguousarray(self.image.tensor, dtype=np.float32).view(np.uint32)
-            self._fill_bits = [(x ^ f.view(np.uint32), f.view(np.uint32))
-                               for f in (np.ascontiguousarray(f, dtype=np.float32) for f in self.fills)]
+    def _bits(self, fi: np.ndarray, channels_last: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(image ^ fill, fill) as uint32 words, broadcastable to the batch, for fill indices ``fi``:
+        (C, H, W) words, or (H, W, C) ones with ``channels_last``."""
+        bits = self._fill_bits[channels_last]
+        if len(bits) != len(self.fills):
+            def words(a: np.ndarray) -> np.ndarray:
+                a = np.asarray(a, dtype=np.float32)
+                return np.ascontiguousarray(a.transpose(1, 2, 0) if channels_last else a).view(np.uint32)
+
+            x = words(self.image.tensor)
+            bits[:] = [(x ^ words(f), words(f)) for f in self.fills]
         if len(fi) == 0 or np.all(fi == fi[0]):
-            diff, fill = self._fill_bits[int(fi[0]) if len(fi) else 0]
+            diff, fill = bits[int(fi[0]) if len(fi) else 0]
             return diff[None], fill[None]
-        diffs = np.stack([d for d, _ in self._fill_bits])
-        fills = np.stack([f for _, f in self._fill_bits])
+        diffs = np.stack([d for d, _ in bits])
+        fills = np.stack([f for _, f in bits])
         return diffs[fi], fills[fi]
 
 
@@ -449,11 +462,13 @@ class Perturbed(LazyRows):
         super().__init__(len(z), game.image.tensor.shape, np.float32)
         self.game, self.z, self.fi = game, z, fi
         self._buffer: np.ndarray | None = None
+        self._last = False  # the buffer's layout
 
     def build(self, start: int, stop: int) -> np.ndarray:
-        if self._buffer is None or len(self._buffer) < stop - start:
-            self._buffer = np.empty((stop - start, *self.shape[1:]), dtype=np.float32)
-        return self.game.render(self.z[start:stop], self.fi[start:stop], out=self._buffer)
+        last = self.game.model.channels_last  # the layout the model runs fastest (see Model.channels_last)
+        if self._buffer is None or len(self._buffer) < stop - start or self._last != last:
+            self._buffer, self._last = image_batch(stop - start, self.shape[1:], np.float32, last), last
+        return self.game.render(self.z[start:stop], self.fi[start:stop], out=self._buffer, channels_last=last)
 
 
 def game_for(model: Any, image: Any, segmentation: Any, fill: Any, target: Any, output: str | None,

@@ -27,7 +27,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..._validation import check_int_pair
 from ...adapters.lazy import LazyRows
-from ...adapters.model import Model
+from ...adapters.model import Model, image_batch
 from ...adapters.outputs import class_scores
 from ...errors import InputError
 from ...inputs.images import ImageInput
@@ -60,9 +60,10 @@ class Occluded(LazyRows):
     """
 
     def __init__(self, image: np.ndarray, fill: np.ndarray, rows: np.ndarray, cols: np.ndarray,
-                 window: tuple[int, int]):
+                 window: tuple[int, int], channels_last: bool = False):
         super().__init__(len(rows) * len(cols), image.shape, image.dtype)
         self.image, self.fill, self.rows, self.cols, self.window = image, fill, rows, cols, window
+        self.channels_last = channels_last  # the buffer's memory layout (see Model.channels_last)
         self._buffer: np.ndarray | None = None
         self._filled: list[int] = []  # the window held by each row of the buffer (-1: none)
 
@@ -73,7 +74,8 @@ class Occluded(LazyRows):
     def build(self, start: int, stop: int) -> np.ndarray:
         n = stop - start
         if self._buffer is None or len(self._buffer) < n:
-            self._buffer = np.repeat(self.image[None], n, axis=0)  # copies of the image, made once
+            self._buffer = image_batch(n, self.image.shape, self.image.dtype, self.channels_last)
+            self._buffer[...] = self.image[None]  # copies of the image, made once
             self._filled = [-1] * n
         batch = self._buffer[:n]
         for k, i in enumerate(range(start, stop)):
@@ -169,17 +171,17 @@ def _occluded_outputs(model: Model, x: np.ndarray, fill: np.ndarray, rows: np.nd
     """The model's outputs for every occluded copy, and how they were computed (see :func:`occlusion`)."""
     engine = engine_for(model, x)
     if engine is None:
-        return model.predict(Occluded(x, fill, rows, cols, window), progress=progress), f"full ({why_not(model)})"
+        return model.predict(Occluded(x, fill, rows, cols, window, model.channels_last), progress=progress), f"full ({why_not(model)})"
     if not engine.supported:
-        return model.predict(Occluded(x, fill, rows, cols, window), progress=progress), engine.engine
+        return model.predict(Occluded(x, fill, rows, cols, window, model.channels_last), progress=progress), engine.engine
     patches = OccludedPatches(x, fill, rows, cols, window)
     plan = engine.plan(patches.y, patches.x, *window)
     if not worth_it(plan):
-        return model.predict(Occluded(x, fill, rows, cols, window), progress=progress), f"full ({not_worth_it(plan)})"
-    whole = Occluded(x, fill, rows, cols, window)
+        return model.predict(Occluded(x, fill, rows, cols, window, model.channels_last), progress=progress), f"full ({not_worth_it(plan)})"
+    whole = Occluded(x, fill, rows, cols, window, model.channels_last)
     outputs = predict_patches(model, engine, plan, patches.build, lambda a, b: whole[a:b], progress)
     if outputs is None:  # the engine's output disagreed with the model's own: full forward passes (said)
-        return model.predict(Occluded(x, fill, rows, cols, window), progress=progress), engine.engine
+        return model.predict(Occluded(x, fill, rows, cols, window, model.channels_last), progress=progress), engine.engine
     return outputs, engine.engine
 
 
