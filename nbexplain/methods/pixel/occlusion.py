@@ -66,6 +66,7 @@ class Occluded(LazyRows):
         self.channels_last = channels_last  # the buffer's memory layout (see Model.channels_last)
         self._buffer: np.ndarray | None = None
         self._filled: list[int] = []  # the window held by each row of the buffer (-1: none)
+        self._hwc_pair: tuple[np.ndarray, np.ndarray] | None = None
 
     def _spans(self, i: int) -> tuple[slice, slice]:
         r, q = self.rows[i // len(self.cols)], self.cols[i % len(self.cols)]
@@ -73,19 +74,34 @@ class Occluded(LazyRows):
 
     def build(self, start: int, stop: int) -> np.ndarray:
         n = stop - start
+        # channels last: every copy and window is written in (H, W, C) order, contiguous rows as in the memory
+        image, fill = (self._hwc() if self.channels_last else (self.image, self.fill))
         if self._buffer is None or len(self._buffer) < n:
             self._buffer = image_batch(n, self.image.shape, self.image.dtype, self.channels_last)
-            self._buffer[...] = self.image[None]  # copies of the image, made once
             self._filled = [-1] * n
+            (self._buffer.transpose(0, 2, 3, 1) if self.channels_last else self._buffer)[...] = image[None]
         batch = self._buffer[:n]
+        rows = batch.transpose(0, 2, 3, 1) if self.channels_last else batch
         for k, i in enumerate(range(start, stop)):
             if self._filled[k] >= 0:  # put back what the last window of this row covered
                 ys, xs = self._spans(self._filled[k])
-                batch[k, :, ys, xs] = self.image[:, ys, xs]
+                self._write(rows, k, ys, xs, image)
             ys, xs = self._spans(i)
-            batch[k, :, ys, xs] = self.fill[:, ys, xs]
+            self._write(rows, k, ys, xs, fill)
             self._filled[k] = i
         return batch
+
+    def _write(self, rows: np.ndarray, k: int, ys: slice, xs: slice, source: np.ndarray) -> None:
+        if self.channels_last:
+            rows[k, ys, xs] = source[ys, xs]
+        else:
+            rows[k, :, ys, xs] = source[:, ys, xs]
+
+    def _hwc(self) -> tuple[np.ndarray, np.ndarray]:
+        """The image and the fill as (H, W, C) arrays, made once."""
+        if self._hwc_pair is None:
+            self._hwc_pair = tuple(np.ascontiguousarray(a.transpose(1, 2, 0)) for a in (self.image, self.fill))
+        return self._hwc_pair
 
 
 class OccludedPatches:
