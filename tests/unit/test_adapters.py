@@ -44,6 +44,49 @@ def test_torch_float32_model_gets_float32_input(batch):
     np.testing.assert_allclose(y, ref.astype(np.float64), rtol=1e-5)
 
 
+def test_conv_models_on_the_cpu_get_channels_last_batches_with_the_same_outputs(batch):
+    model = TinyCNN().eval()
+    seen = []
+    model.register_forward_pre_hook(lambda m, args: seen.append(args[0]))
+    m = nbx.as_model(model)
+    y = m.predict(batch)
+    assert m.channels_last and seen[0].is_contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(batch).float()).numpy()  # contiguous (N, C, H, W)
+    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-6)
+    # a batch built channels last (image_batch) reaches the model as it is: no copy
+    from nbexplain.adapters.model import image_batch
+
+    built = image_batch(4, batch.shape[1:], np.float32, True)
+    built[...] = batch[:4]
+    seen.clear()
+    m.predict(built)
+    assert seen[0].data_ptr() == built.__array_interface__["data"][0]
+    # no convolution (a table, a flattening MLP): nothing changes
+    mlp = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 16 * 16, 2)).eval()
+    assert not nbx.as_model(mlp).channels_last
+
+
+def test_a_model_that_cannot_take_channels_last_is_run_contiguous_from_then_on(batch):
+    class Viewing(torch.nn.Module):  # .view() of a convolution's output needs contiguous memory
+        def __init__(self):
+            super().__init__()
+            self.conv, self.fc = torch.nn.Conv2d(3, 4, 3), torch.nn.Linear(4 * 14 * 14, 2)
+
+        def forward(self, x):
+            y = self.conv(x)
+            return self.fc(y.view(y.shape[0], -1))
+
+    model = Viewing().eval()
+    m = nbx.as_model(model)
+    y = m.predict(batch)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(batch).float()).numpy()
+    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-6)
+    assert not m.channels_last  # remembered: later batches are built contiguous
+    np.testing.assert_allclose(m.predict(batch[:3]), ref[:3], rtol=1e-5, atol=1e-6)
+
+
 def test_torch_probabilities_pass_through(cnn, batch):
     model = torch.nn.Sequential(cnn, torch.nn.Softmax(dim=1))
     m = nbx.as_model(model)

@@ -605,6 +605,13 @@ def test_occluded_batch_is_a_lazy_rows_of_filled_copies(image):
         r, q = rows[i // 2], cols[i % 2]
         expected[:, r : r + 4, q : q + 8] = 0
         np.testing.assert_array_equal(got[k], expected)
+    # built channels last (for a model that runs that way): the same images, over (N, H, W, C) memory, through
+    # batches of changing sizes that reuse one buffer
+    last = Occluded(x, fill, rows, cols, (4, 8), channels_last=True)
+    for a, b in ((0, 1), (1, 4), (4, 8), (2, 5)):
+        got = last[a:b]
+        assert got.transpose(0, 2, 3, 1).flags.c_contiguous
+        np.testing.assert_array_equal(got, batch[a:b])
 
 
 def test_run_captum_is_the_public_helper_of_gradient_methods(cnn, image):

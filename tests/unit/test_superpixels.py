@@ -140,6 +140,9 @@ def test_vectorised_render_equals_naive_loop(picture, fill):
     np.testing.assert_array_equal(game.render(z), naive_render(game, z))
     np.testing.assert_array_equal(game.render(z)[0], game.image.tensor)
     np.testing.assert_array_equal(game.render(z)[1], game.fills[0])
+    last = game.render(z, channels_last=True)  # over (N, H, W, C) memory, for models that run channels last
+    assert last.transpose(0, 2, 3, 1).flags.c_contiguous
+    np.testing.assert_array_equal(last, naive_render(game, z))
 
 
 def test_mean_fill_and_several_backgrounds(picture):
@@ -156,6 +159,7 @@ def test_mean_fill_and_several_backgrounds(picture):
     z = rng.random((9, 6)) < 0.5
     fi = np.array([0, 1, 2, 1, 0, 2, 2, 1, 0])
     np.testing.assert_array_equal(game.render(z, fi), naive_render(game, z, fi))
+    np.testing.assert_array_equal(game.render(z, fi, channels_last=True), naive_render(game, z, fi))
 
 
 def test_cache_runs_each_coalition_once_and_batches_lazily(picture):
