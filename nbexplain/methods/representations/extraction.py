@@ -2,8 +2,9 @@
 
 The inputs are a lazy batch (:class:`ModelInputs`): the adapter's ``predict`` slices it at the batch size
 it measured fastest, the slice is converted to the model's layout only then (uint8 images to float in
-[0, 1], shaped channels first over memory that keeps them last, as the adapter runs convolutions), and every hooked layer's output is pooled to one row per input and written into
-its place in a preallocated (N, D) array. Memory stays at one batch of inputs and unpooled activations,
+[0, 1], shaped channels first over memory that keeps them last, as the adapter runs convolutions), and
+every hooked layer's output is pooled to one row per input and written into its place in a preallocated
+(N, D) array. Memory stays at one batch of inputs and unpooled activations,
 plus the pooled rows; the forward passes are the model's own, so extraction costs what ``predict`` costs.
 
 Pooling turns a layer's output of shape (C, ...) into a vector: ``"mean"`` averages over every axis after
@@ -250,7 +251,8 @@ class _Recorder:
         self.values: dict[str, np.ndarray | None] = {name: None for name, _ in layers}
         self.shapes: dict[str, tuple[int, ...]] = {}
         self.span = (0, 0)
-        self.written: dict[str, tuple[int, int]] = {}
+        self.passes = 0  # forward passes started (a pass the adapter runs again counts anew)
+        self.written: dict[str, int] = {}  # the pass each layer last wrote in
         self.error: BaseException | None = None
 
     def on_slice(self, start: int, stop: int) -> None:
@@ -265,7 +267,7 @@ class _Recorder:
             if t.ndim == 0 or t.shape[0] != stop - start:
                 raise InputError(f"layer {name!r} gave an output of shape {tuple(t.shape)} for a batch of "
                                  f"{stop - start} inputs; a layer must keep one row per input")
-            if self.written.get(name) == self.span:
+            if self.written.get(name) == self.passes:
                 raise InputError(f"layer {name!r} runs more than once in a forward pass (a shared module); "
                                  "read the modules around it instead")
             with torch.no_grad():
@@ -278,10 +280,17 @@ class _Recorder:
                 raise InputError(f"layer {name!r} gave {pooled.shape[1]} values per input after pooling, earlier "
                                  f"{self.values[name].shape[1]} (inputs of different sizes): use pool='mean'")
             self.values[name][start:stop] = pooled
-            self.written[name] = self.span
+            self.written[name] = self.passes
         except BaseException as exc:
             self.error = self.error or exc
             raise
+
+    def pass_hook(self):
+        """A forward pre-hook on the whole model: a pass starts (the adapter may run a batch again, e.g. in
+        another memory layout; each layer then writes once more, not twice in one pass)."""
+        def hook(_module, _args):
+            self.passes += 1
+        return hook
 
     def hook(self, name: str):
         return lambda _module, _inputs, output: self.record(name, output)
@@ -314,7 +323,7 @@ def extract(model: Model, inputs: ModelInputs, layers: list[tuple[str, Any]], po
     module = torch_module_of(model)
     recorder = _Recorder(len(inputs), layers, pool)
     inputs.on_slice = recorder.on_slice
-    handles = []
+    handles = [module.register_forward_pre_hook(recorder.pass_hook())]  # first: it runs before the input's
     try:
         for name, layer in layers:
             if layer is None:
