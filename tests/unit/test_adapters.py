@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from unit_kit import TinyCNN
+from unit_kit import TinyCNN, ViewingCNN
 
 import nbexplain as nbx
 from nbexplain.adapters.model import Model
@@ -68,16 +68,7 @@ def test_conv_models_on_the_cpu_get_channels_last_batches_with_the_same_outputs(
 
 
 def test_a_model_that_cannot_take_channels_last_is_run_contiguous_from_then_on(batch):
-    class Viewing(torch.nn.Module):  # .view() of a convolution's output needs contiguous memory
-        def __init__(self):
-            super().__init__()
-            self.conv, self.fc = torch.nn.Conv2d(3, 4, 3), torch.nn.Linear(4 * 14 * 14, 2)
-
-        def forward(self, x):
-            y = self.conv(x)
-            return self.fc(y.view(y.shape[0], -1))
-
-    model = Viewing().eval()
+    model = ViewingCNN().eval()  # .view() of a convolution's output needs contiguous memory
     m = nbx.as_model(model)
     y = m.predict(batch)
     with torch.no_grad():

@@ -16,6 +16,7 @@ from sklearn.manifold import trustworthiness as sk_trustworthiness
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from unit_kit import ViewingCNN
 
 import nbexplain as nbx
 from nbexplain.errors import InputError, ModelError
@@ -102,16 +103,7 @@ def test_activations_equal_a_hand_written_forward_pass_with_hooks(images, pool):
 
 
 def test_a_model_run_again_contiguous_by_the_adapter_is_read_once_per_pass(images):
-    class Viewing(torch.nn.Module):  # .view() of a conv map: the adapter's channels-last pass fails, then reruns
-        def __init__(self):
-            super().__init__()
-            self.conv, self.fc = torch.nn.Conv2d(3, 4, 3), torch.nn.Linear(4 * 6 * 6, 2)
-
-        def forward(self, x):
-            y = self.conv(x)
-            return self.fc(y.view(y.shape[0], -1))
-
-    net = Viewing().double().eval()
+    net = ViewingCNN(side=8).double().eval()  # the adapter's channels-last pass fails, then reruns
     acts = nbx.activations(net, images, layers=["conv", "fc"], batch_size=16, progress=False)
     ref = hand_written(net, as_model_input(images).contiguous(), {"conv": net.conv, "fc": net.fc})
     np.testing.assert_allclose(acts["conv"], ref["conv"].mean(dim=(2, 3)).numpy(), rtol=1e-12, atol=1e-12)

@@ -27,6 +27,19 @@ class Linear(torch.nn.Module):
         return x.flatten(1) @ self.weight.flatten(1).T + self.bias
 
 
+class ViewingCNN(torch.nn.Module):
+    """A convolution whose map is flattened with ``.view()``, which needs contiguous memory: the adapter's
+    channels-last pass fails on it and runs the batch again contiguous. ``side``: the input images' side."""
+
+    def __init__(self, side: int = H):
+        super().__init__()
+        self.conv, self.fc = torch.nn.Conv2d(3, 4, 3), torch.nn.Linear(4 * (side - 2) ** 2, 2)
+
+    def forward(self, x):
+        y = self.conv(x)
+        return self.fc(y.view(y.shape[0], -1))
+
+
 @pytest.fixture
 def cnn() -> TinyCNN:
     return TinyCNN().double().eval()

@@ -64,9 +64,12 @@ class Occluded(LazyRows):
         super().__init__(len(rows) * len(cols), image.shape, image.dtype)
         self.image, self.fill, self.rows, self.cols, self.window = image, fill, rows, cols, window
         self.channels_last = channels_last  # the buffer's memory layout (see Model.channels_last)
+        # what is written into the buffer: the image and the fill in the buffer's memory order, (H, W, C) when
+        # channels last (contiguous rows of every window)
+        self._sources = tuple(np.ascontiguousarray(a.transpose(1, 2, 0)) for a in (image, fill)) if channels_last \
+            else (image, fill)
         self._buffer: np.ndarray | None = None
         self._filled: list[int] = []  # the window held by each row of the buffer (-1: none)
-        self._hwc_pair: tuple[np.ndarray, np.ndarray] | None = None
 
     def _spans(self, i: int) -> tuple[slice, slice]:
         r, q = self.rows[i // len(self.cols)], self.cols[i % len(self.cols)]
@@ -74,8 +77,7 @@ class Occluded(LazyRows):
 
     def build(self, start: int, stop: int) -> np.ndarray:
         n = stop - start
-        # channels last: every copy and window is written in (H, W, C) order, contiguous rows as in the memory
-        image, fill = (self._hwc() if self.channels_last else (self.image, self.fill))
+        image, fill = self._sources
         if self._buffer is None or len(self._buffer) < n:
             self._buffer = image_batch(n, self.image.shape, self.image.dtype, self.channels_last)
             self._filled = [-1] * n
@@ -96,12 +98,6 @@ class Occluded(LazyRows):
             rows[k, ys, xs] = source[ys, xs]
         else:
             rows[k, :, ys, xs] = source[:, ys, xs]
-
-    def _hwc(self) -> tuple[np.ndarray, np.ndarray]:
-        """The image and the fill as (H, W, C) arrays, made once."""
-        if self._hwc_pair is None:
-            self._hwc_pair = tuple(np.ascontiguousarray(a.transpose(1, 2, 0)) for a in (self.image, self.fill))
-        return self._hwc_pair
 
 
 class OccludedPatches:
@@ -185,19 +181,22 @@ def occlusion(
 def _occluded_outputs(model: Model, x: np.ndarray, fill: np.ndarray, rows: np.ndarray, cols: np.ndarray,
                       window: tuple[int, int], progress) -> tuple[np.ndarray, str]:
     """The model's outputs for every occluded copy, and how they were computed (see :func:`occlusion`)."""
+    def full() -> np.ndarray:
+        return model.predict(Occluded(x, fill, rows, cols, window, model.channels_last), progress=progress)
+
     engine = engine_for(model, x)
     if engine is None:
-        return model.predict(Occluded(x, fill, rows, cols, window, model.channels_last), progress=progress), f"full ({why_not(model)})"
+        return full(), f"full ({why_not(model)})"
     if not engine.supported:
-        return model.predict(Occluded(x, fill, rows, cols, window, model.channels_last), progress=progress), engine.engine
+        return full(), engine.engine
     patches = OccludedPatches(x, fill, rows, cols, window)
     plan = engine.plan(patches.y, patches.x, *window)
     if not worth_it(plan):
-        return model.predict(Occluded(x, fill, rows, cols, window, model.channels_last), progress=progress), f"full ({not_worth_it(plan)})"
+        return full(), f"full ({not_worth_it(plan)})"
     whole = Occluded(x, fill, rows, cols, window, model.channels_last)
     outputs = predict_patches(model, engine, plan, patches.build, lambda a, b: whole[a:b], progress)
     if outputs is None:  # the engine's output disagreed with the model's own: full forward passes (said)
-        return model.predict(Occluded(x, fill, rows, cols, window, model.channels_last), progress=progress), engine.engine
+        return full(), engine.engine
     return outputs, engine.engine
 
 
