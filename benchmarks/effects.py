@@ -30,6 +30,7 @@ from sklearn.inspection import partial_dependence as sk_partial_dependence
 from sklearn.inspection import permutation_importance as sk_permutation_importance
 
 import nbexplain as nbx
+from nbexplain.adapters.allocator import steady_heap
 from nbexplain.methods.effects.ale import bin_index, quantile_edges
 from nbexplain.methods.effects.importance import sklearn_permutations
 from nbexplain.methods.effects.pdp import default_grid
@@ -69,6 +70,7 @@ def report(title: str, times: dict[str, float], floor_name: str = "floor") -> No
 
 
 def main() -> None:
+    steady_heap()  # floors and peers under the allocator settings nbexplain gives every model it adapts
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--rows", type=int, default=1000)

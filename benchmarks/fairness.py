@@ -35,6 +35,7 @@ from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.metrics import accuracy_score, precision_score, recall_score, roc_auc_score
 
 import nbexplain as nbx
+from nbexplain.adapters.allocator import steady_heap
 from nbexplain.methods.fairness.metrics import bin_index
 
 DECISION_METRICS = {
@@ -72,6 +73,7 @@ def fairlearn_audit(y, decision, score, groups: dict, n_boot: int, seed: int) ->
 
 
 def main() -> None:
+    steady_heap()  # floors and peers under the allocator settings nbexplain gives every model it adapts
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--n-bootstrap", type=int, default=1000)

@@ -36,6 +36,7 @@ import time
 import numpy as np
 
 import nbexplain as nbx
+from nbexplain.adapters.allocator import steady_heap
 from nbexplain.methods.many.chunks import estimate_seconds, plan_chunks
 from nbexplain.methods.many.executors import WORKER_CONFIG, DaskExecutor
 
@@ -190,6 +191,7 @@ def part_memory(client, n: int) -> None:
 
 
 def main() -> None:
+    steady_heap()  # floors and peers under the allocator settings nbexplain gives every model it adapts
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument("--only", choices=["overhead", "tabular", "images", "memory"])

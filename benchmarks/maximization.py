@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 
 import nbexplain as nbx
+from nbexplain.adapters.allocator import steady_heap
 from nbexplain.methods.internals.activations import forward_to, layer_named
 from nbexplain.methods.internals.parameterization import (
     COLOR_MATRIX,
@@ -149,6 +150,7 @@ def by_hand(model, layer, channels, size: int, steps: int, seed: int = 0):
 
 
 def main(argv=None) -> None:
+    steady_heap()  # floors and peers under the allocator settings nbexplain gives every model it adapts
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="the tank CNN at 48x48 (seconds)")
     parser.add_argument("--repeats", type=int, default=None)

@@ -43,6 +43,7 @@ import torch
 
 import nbexplain as nbx
 from nbexplain._progress import progress_bars
+from nbexplain.adapters.allocator import steady_heap
 from nbexplain.methods.representations.quality import trustworthiness
 
 SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
@@ -269,6 +270,7 @@ def page(n: int) -> None:
 
 
 def main(argv=None) -> None:
+    steady_heap()  # floors and peers under the allocator settings nbexplain gives every model it adapts
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes (seconds)")
     parser.add_argument("--parts", default="extraction,tsne,page")

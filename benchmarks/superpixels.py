@@ -59,6 +59,7 @@ import numpy as np
 import torch
 
 import nbexplain as nbx
+from nbexplain.adapters.allocator import steady_heap
 from nbexplain.methods.incremental.patches import disabled
 
 SIZES = (1, 2, 4, 8, 16, 32, 64)
@@ -464,6 +465,7 @@ def exact_shapley(net, chw, hwc, repeats: int):
 
 # -- main ------------------------------------------------------------------------------------------------------------
 def main(argv=None) -> None:
+    steady_heap()  # floors and peers under the allocator settings nbexplain gives every model it adapts
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny CNN, 32x32 image, few samples (seconds)")
     parser.add_argument("--width", type=int, nargs="+", default=list(WIDTHS),

@@ -31,6 +31,7 @@ import time
 import numpy as np
 
 import nbexplain as nbx
+from nbexplain.adapters.allocator import steady_heap
 from nbexplain.methods.coalitions.masks import all_coalitions
 from nbexplain.methods.coalitions.tokens import TokenGame, lime_text_coalitions
 
@@ -50,6 +51,7 @@ def timed(fn):
 
 
 def main(argv=None) -> None:
+    steady_heap()  # floors and peers under the allocator settings nbexplain gives every model it adapts
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="500 samples, an 8-token text, 1 round (seconds)")
     parser.add_argument("--samples", type=int, default=5000)

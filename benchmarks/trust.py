@@ -41,6 +41,7 @@ import numpy as np
 import torch
 
 import nbexplain as nbx
+from nbexplain.adapters.allocator import steady_heap
 from nbexplain.methods.trust.randomisation import layer_steps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -106,6 +107,7 @@ def quantus_pixel_flipping(net, chw: np.ndarray, attribution: np.ndarray, target
 
 
 def main() -> None:
+    steady_heap()  # floors and peers under the allocator settings nbexplain gives every model it adapts
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a tiny CNN at 32 x 32 (seconds)")
     parser.add_argument("--per-layer", action="store_true", help="every parameterised layer a step")

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 import nbexplain as nbx
+from nbexplain.adapters.allocator import steady_heap
 from nbexplain.datasets import tank_network, tanks
 
 
@@ -56,6 +57,7 @@ def train(steps, every: int | None):
 
 
 def main(argv=None) -> None:
+    steady_heap()  # floors and peers under the allocator settings nbexplain gives every model it adapts
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="few steps (seconds)")
     parser.add_argument("--steps", type=int, default=None)

@@ -4,7 +4,7 @@ On a few CPU cores a convolutional network is often *faster per image* at a batc
 (caches), so "as large as memory allows" is not the fastest choice. :class:`BatchSizer` measures the
 first chunks of real work at growing sizes 1, 2, 4, 8, ... and keeps the fastest. Nothing is wasted:
 every probe batch is part of the caller's work, and the climb is cheap because the small sizes hold few
-samples and it stops at the first size that is not clearly faster (usually one batch at a too-large size).
+samples and it stops at the first size that is not clearly faster (two batches at a too-large size).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import numpy as np
 
 CANDIDATES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 MIN_GAIN = 0.03  # the climb goes on past a size only if it was at least this much faster per sample
-RETRY = 1.15  # a first batch more than this much slower than the best ends the climb at once
 RECENT = 3  # a size is judged by the fastest of its last few batches, so an old lucky timing fades
 REPROBE_EVERY = 32  # after the climb, one batch in this many tries a neighbouring size again
 
@@ -28,12 +27,13 @@ class BatchSizer:
 
     1. The very first batch (size 1) is a warm-up: the first call of a model at a new input shape pays
        one-off costs (allocations, kernel selection), so its time is not used.
-    2. Sizes 1, 2, 4, ... are then timed two batches each and judged by the faster of the two (one
-       slow batch is noise more often than not; the small sizes cost little to repeat). The climb goes
-       on while each size is faster per sample than every smaller one by at least ``MIN_GAIN``.
-    3. A size whose first batch is more than ``RETRY`` slower than the best, or that is only barely
-       faster (the gains flatten out near the minimum of a U-shaped curve), or slower, ends the climb;
-       from then on the fastest size measured is used.
+    2. Sizes 1, 2, 4, ... are then timed two batches each and judged by the faster of the two: the
+       first call at each new batch size pays one-off costs too (oneDNN sets its kernels up for each new
+       shape: measured 1.1-1.5x for a small CNN, over 2x for the incremental engine's many small
+       convolutions), and one slow batch is noise more often than not. The climb goes on while each size
+       is faster per sample than every smaller one by at least ``MIN_GAIN``.
+    3. A size that is only barely faster (the gains flatten out near the minimum of a U-shaped curve),
+       or slower, ends the climb; from then on the fastest size measured is used.
 
     4. After the climb, one batch in ``REPROBE_EVERY`` runs at a neighbouring size (alternately the
        next smaller and larger candidate), and every size is judged by its last ``RECENT`` batches: a
@@ -41,8 +41,8 @@ class BatchSizer:
        corrected once it is quiet, and a machine that gets busier is followed. If a neighbour turns out
        clearly faster, the climb resumes from there.
 
-    Each sample run at a size slower than the best costs the difference; the climb spends at most one
-    batch at a clearly too-large size, and the re-probes cost a few percent at most.
+    Each sample run at a size slower than the best costs the difference; the climb spends two batches at
+    a too-large size, and the re-probes cost a few percent at most.
 
     Parameters
     ----------
@@ -108,8 +108,8 @@ class BatchSizer:
                 return size
             t = self.per_sample[size]
             best_below = min((self.per_sample[c] for c in self.candidates[:i]), default=np.inf)
-            if self.trials[size] < 2 and t < RETRY * best_below:
-                return size  # a second batch, unless the first was clearly slower
+            if self.trials[size] < 2:
+                return size  # a second batch: the first may have paid the new shape's one-off costs
             if t < (1 - MIN_GAIN) * best_below:
                 continue  # clearly faster: climb on
             return None  # slower, or barely faster (the curve flattens: the minimum is here)

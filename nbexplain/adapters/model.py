@@ -16,6 +16,7 @@ import numpy as np
 
 from .._deprecation import renamed_value
 from ..errors import InputError, ModelError
+from .allocator import steady_heap
 from .batching import BatchSizer
 from .sklearn_models import is_sklearn_estimator, sklearn_forward
 from .torch_models import is_torch_module, torch_forward, with_preprocess
@@ -67,6 +68,7 @@ class Model:
         self.memory_budget = int(memory_budget)
         self.n_outputs: int | None = None
         self._sizers: dict[tuple, BatchSizer] = {}
+        steady_heap()  # batch memory reused, not faulted in again (glibc's thresholds; see .allocator)
 
     # -- properties ---------------------------------------------------------------------------
     @property

@@ -45,13 +45,19 @@ def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
     Image batches (N, C, H, W) reach a convolutional module on the CPU with their channels last in memory
     (:func:`channels_last_wanted`; a batch built that way is passed without a copy). A module that cannot take
     that layout (say, a ``.view()`` of a convolution's output) is given contiguous batches from its first
-    failure on, and the batch is run again."""
+    failure on, and the batch is run again.
+
+    The caller's batch is never written: perturbation methods reuse one buffer from batch to batch and
+    rewrite only what changes, so a model that edits its input in place (``x.sub_(mean)``, a first
+    ``ReLU(inplace=True)``) would silently corrupt every later batch. The first call runs on a copy, and
+    every call watches the tensor's version counter; a model seen writing its input gets a copy of every
+    batch from then on (``layout["writes_input"]``)."""
     import torch
 
     params = list(module.parameters())
     device = params[0].device if params else torch.device("cpu")
     dtype = params[0].dtype if params and params[0].is_floating_point() else torch.float32
-    layout = {"channels_last": channels_last_wanted(module, device)}
+    layout = {"channels_last": channels_last_wanted(module, device), "writes_input": None}
 
     def run(t):
         if layout["channels_last"] and t.ndim == 4:
@@ -70,19 +76,27 @@ def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
         for m in training:
             m.training = False
         try:
+            array = np.asarray(batch)
+            if any(s < 0 for s in array.strides):
+                array = np.ascontiguousarray(array)
+            # made outside inference mode, so that its version counter sees the model write into it
+            t = torch.from_numpy(array)
+            if layout["writes_input"] is not False:  # unknown yet, or known to: the model gets its own copy
+                t = t.clone(memory_format=torch.preserve_format)
             with torch.inference_mode():
-                array = np.asarray(batch)
-                if any(s < 0 for s in array.strides):
-                    array = np.ascontiguousarray(array)
-                y = run(torch.from_numpy(array).to(device=device, dtype=dtype))
-                if y.dtype not in (torch.float32, torch.float64):  # half, bfloat16, ints: not all numpy-able
-                    y = y.float()
-                return y.cpu().numpy()
+                y = run(t.to(device=device, dtype=dtype))
+            if t._version:
+                layout["writes_input"] = True
+            elif layout["writes_input"] is None:
+                layout["writes_input"] = False
+            if y.dtype not in (torch.float32, torch.float64):  # half, bfloat16, ints: not all numpy-able
+                y = y.float()
+            return y.cpu().numpy()
         finally:
             for m in training:
                 m.training = True
 
-    forward.layout = layout  # for tests and benchmarks: {"channels_last": bool}
+    forward.layout = layout  # for tests and benchmarks: {"channels_last": bool, "writes_input": bool or None}
     return forward
 
 

@@ -177,6 +177,60 @@ def test_input_is_not_modified(cnn, batch):
     np.testing.assert_array_equal(image, image_before)
 
 
+class EditsItsInput(torch.nn.Module):
+    """Normalises its input in place, as some hand-written forward() methods do."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv, self.fc = torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.Linear(4, 3)
+
+    def forward(self, x):
+        x.sub_(0.5)
+        return self.fc(self.conv(x).mean((2, 3)))
+
+
+class ClonesFirst(torch.nn.Module):
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner(x.clone())
+
+
+def test_a_model_that_edits_its_input_gets_copies_and_occlusion_stays_exact():
+    """Occlusion rewrites only the windows of one reused batch buffer: a model writing into its input would
+    corrupt every later batch. The adapter sees the write and gives that model copies from then on."""
+    from captum.attr import Occlusion
+
+    from nbexplain.methods.incremental.patches import disabled
+
+    net = EditsItsInput().eval()
+    image = np.random.default_rng(0).random((3, 16, 16)).astype(np.float32)
+    before = image.copy()
+    model = nbx.as_model(net)
+    with disabled():  # the buffer-reusing full passes
+        ours = nbx.attribute(model, image, "occlusion", target=0, window=4, stride=4, baseline=0.0).attribution
+    assert model._forward.layout["writes_input"] is True
+    ref = Occlusion(ClonesFirst(net)).attribute(torch.from_numpy(image[None]), sliding_window_shapes=(3, 4, 4),
+                                                strides=(3, 4, 4), baselines=0.0, target=0)[0].numpy()
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(image, before)
+
+
+def test_a_model_that_leaves_its_input_alone_reads_the_callers_batch_without_a_copy(cnn):
+    seen = []
+    cnn.register_forward_pre_hook(lambda _m, args: seen.append(args[0].data_ptr()))
+    model = nbx.as_model(cnn, batch_size=4)
+    # (N, C, H, W) over memory that keeps the channels last: how the perturbation methods build batches
+    batch = np.random.default_rng(0).random((4, 8, 8, 3)).transpose(0, 3, 1, 2)
+    model.predict(batch)  # the first call runs on a copy: nothing is known about the model yet
+    assert model._forward.layout["writes_input"] is False
+    model.predict(batch)
+    assert seen[-1] == batch.ctypes.data  # then the caller's memory itself
+
+
 # -- scikit-learn ------------------------------------------------------------------------------------------
 def test_sklearn_predict_proba_round_trip(tabular):
     from sklearn.linear_model import LogisticRegression

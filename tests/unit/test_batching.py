@@ -27,14 +27,16 @@ def clock(monkeypatch) -> Clock:
     return c
 
 
-def run(sizer: BatchSizer, clock: Clock, n: int, per_sample, warmup: float = 0.0):
-    """Process n samples; a batch of s costs s * per_sample(s) (+ ``warmup`` on the very first batch)."""
-    spans, first = [], [True]
+def run(sizer: BatchSizer, clock: Clock, n: int, per_sample, warmup: float = 0.0, first_call: float = 1.0):
+    """Process n samples; a batch of s costs s * per_sample(s) (+ ``warmup`` on the very first batch; x
+    ``first_call`` on the first batch of each size, as a model sets up its kernels for each new shape)."""
+    spans, first, seen = [], [True], set()
 
     def forward(start, stop):
         s = stop - start
-        clock.now += s * per_sample(s) + (warmup if first[0] else 0.0)
+        clock.now += s * per_sample(s) * (1.0 if s in seen else first_call) + (warmup if first[0] else 0.0)
         first[0] = False
+        seen.add(s)
 
     t0 = clock.now
     for span in sizer.chunks(n, forward):
@@ -56,14 +58,26 @@ def test_chunks_cover_every_sample_once_in_order(clock, n):
 
 
 @pytest.mark.parametrize("best", [1, 2, 4, 8, 16, 32, 64])
-def test_finds_the_fastest_size_and_costs_at_most_10_percent_more(clock, best):
+def test_finds_the_fastest_size_and_costs_at_most_15_percent_more(clock, best):
     sizer = BatchSizer(256)
     n = max(170, 16 * best)  # enough work that climbing that far can pay off
     cost = u_shaped(best)
     _, seconds = run(sizer, clock, n, cost)
     assert sizer.best == best and sizer.settled
     floor = n * cost(best)  # every sample at the best size
-    assert seconds <= 1.10 * floor
+    assert seconds <= 1.15 * floor
+
+
+@pytest.mark.parametrize("best", [4, 8, 16, 32, 64])
+def test_the_first_call_at_each_new_size_does_not_end_the_climb(clock, best):
+    """Each new batch size's first call 1.4x slower (a CNN on 2 cores: 1.1-1.5x): the climb looks twice and
+    still reaches the best size (stopping at the first slow call chose a size 4-8x too small)."""
+    sizer = BatchSizer(256)
+    n = max(170, 16 * best)
+    cost = u_shaped(best)
+    _, seconds = run(sizer, clock, n, cost, first_call=1.4)
+    assert sizer.best == best
+    assert seconds <= 1.25 * n * cost(best)  # (the first calls' own cost included)
 
 
 def test_flat_curve_with_a_shallow_minimum(clock):
@@ -93,7 +107,7 @@ def test_first_batch_is_a_warm_up(clock):
 
 
 def test_a_noisy_slow_batch_gets_a_second_look(clock):
-    """One batch of 8 slowed by 30% (noise: slower than size 4, but by less than RETRY) gets a second
+    """One batch of 8 slowed by 30% (noise: slower than size 4) gets a second
     look, so the climb still reaches the true best 16."""
     calls = {}
 
@@ -108,11 +122,18 @@ def test_a_noisy_slow_batch_gets_a_second_look(clock):
     assert sizer.trials[8] >= 2  # (a short last batch of 8 may add one)
 
 
-def test_clearly_slower_size_ends_the_climb_after_one_batch(clock):
+def test_a_slower_size_ends_the_climb_after_two_batches(clock):
     sizer = BatchSizer(256)
     run(sizer, clock, 120, lambda s: {1: 1.5, 2: 1.2, 4: 1.0}.get(s, 3.0))  # (before any re-probe)
     assert sizer.best == 4
-    assert sizer.trials.get(8) == 1 and 16 not in sizer.trials
+    assert sizer.trials.get(8) == 2 and 16 not in sizer.trials
+
+
+def test_a_first_call_more_than_twice_as_slow_gets_a_second_look(clock):
+    """The incremental engine's many small convolutions pay over 2x on the first call at a new size."""
+    sizer = BatchSizer(256)
+    run(sizer, clock, 400, u_shaped(16), first_call=2.5)
+    assert sizer.best == 16
 
 
 def test_climb_stops_where_gains_flatten_out(clock):

@@ -61,7 +61,7 @@ CHECK_TOLERANCE = 1e-4
 ENABLED = True
 
 _ENGINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_SIZERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SIZERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # {torch module: {patch key: sizer}}
 
 
 @contextlib.contextmanager
@@ -137,10 +137,14 @@ def forget(model: Model, engine: IncrementalModel, reason: str) -> None:
 
 
 def _sizer(model: Model, key: tuple, fraction: float) -> BatchSizer:
-    sizers = _SIZERS.setdefault(model, {})
+    """The batch sizer for patches of ``key``, kept per torch module (as the adapter keeps its own): a fresh
+    ``as_model`` of the same network, which every ``nbx.attribute(net, ...)`` makes, does not climb again."""
+    if model.batch_size:
+        return BatchSizer(MAX_PATCH_BATCH, fixed=model.batch_size)
+    sizers = _SIZERS.setdefault(model.raw, {})
     sizer = sizers.get(key)
     if sizer is None:
-        sizer = BatchSizer(MAX_PATCH_BATCH, fixed=model.batch_size)
+        sizer = BatchSizer(MAX_PATCH_BATCH)
         # an input costs a fraction of a forward pass: the climb starts where a batch holds a few passes' work
         start = 2 ** int(math.log2(max(1.0, min(64.0, 2.0 / max(fraction, 1e-3)))))
         sizer.candidates = [c for c in CANDIDATES if start <= c <= MAX_PATCH_BATCH]
