@@ -70,6 +70,7 @@ class BatchSizer:
         self._probe_up = False  # which neighbour the next re-probe tries
         self.trials: dict[int, int] = {}  # timed batches of each size (the warm-up excluded)
         self._warm = False
+        self._in_use: int | None = None  # the size in use once the climb is over (see :attr:`best`)
 
     def resume(self, earlier: BatchSizer) -> BatchSizer:
         """Start from what ``earlier`` measured (same model, same sample shape): no climb from size 1 again.
@@ -87,12 +88,18 @@ class BatchSizer:
 
     @property
     def best(self) -> int:
-        """The size with the lowest measured time per sample (the first candidate before any timing)."""
+        """The size with the lowest measured time per sample (the first candidate before any timing); the size
+        in use is kept until another is faster by ``MIN_GAIN`` (timings of single batches vary by more than
+        neighbouring sizes differ near the minimum: without this, the re-probes wander between them)."""
         if self.fixed:
             return self.fixed
         if not self.per_sample:
             return self.candidates[0]
-        return min(self.per_sample, key=self.per_sample.get)
+        fastest = min(self.per_sample, key=self.per_sample.get)
+        if (self._in_use not in self.per_sample or self._next_probe() is not None  # (climbing: the fastest)
+                or self.per_sample[fastest] < (1 - MIN_GAIN) * self.per_sample[self._in_use]):
+            self._in_use = fastest
+        return self._in_use
 
     @property
     def settled(self) -> bool:

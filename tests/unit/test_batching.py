@@ -236,3 +236,16 @@ def test_a_new_model_of_the_same_module_starts_from_the_size_measured_before(clo
     assert nbx.as_model(net, batch_size=3).sizer((12,), 4).best == 3  # a fixed size stays fixed
     other = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 3))
     assert not nbx.as_model(other).sizer((12,), 4).settled  # another module: its own climb
+
+
+@pytest.mark.parametrize(("gain", "moves"), [(0.01, False), (0.10, True)])
+def test_after_the_climb_only_a_clearly_faster_neighbour_takes_over(clock, gain, moves):
+    """The climb settles at 16 (32 was slow while it climbed); later 32 is ``gain`` faster per sample: 1 %
+    (within the noise of a batch's timing) keeps 16, 10 % moves to 32."""
+    phase = [{1: 2.0, 2: 1.6, 4: 1.3, 8: 1.1, 16: 1.0, 32: 1.5}]
+    sizer = BatchSizer(256)
+    run(sizer, clock, 200, lambda s: phase[0].get(s, 3.0))
+    assert sizer.best == 16 and sizer.settled
+    phase[0] = {**phase[0], 32: 1.0 - gain}
+    run(sizer, clock, 8000, lambda s: phase[0].get(s, 3.0))
+    assert sizer.best == (32 if moves else 16)

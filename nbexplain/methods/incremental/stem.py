@@ -71,10 +71,10 @@ class Responses:
         size = self.fill_base.size
         mean_response = np.mean([p.numel() for _, _, p in self.patches])
         self.n_players = len(top)
-        # per coalition: copy the base and add about a quarter of the players' responses (the fewer of the kept
-        # or the removed), instead of rendering the image (an element-wise pass over it) and running the stem
+        # per coalition: copy the base and add every player's response with its coefficient (see assemble),
+        # instead of rendering the image (an element-wise pass over it) and running the stem
         self.fraction = (total - fill_engine.stem_cost - ELEMENT_COST * image.size
-                         + COPY_COST * (size + self.n_players / 4 * mean_response)) / total
+                         + COPY_COST * (size + self.n_players * mean_response)) / total
         self.dtype = fill_engine.dtype
 
     def assemble(self, coalitions: np.ndarray) -> torch.Tensor:
