@@ -274,6 +274,26 @@ def _to_numpy(y: Any) -> np.ndarray:
     return np.asarray(y, dtype=np.float64) if not isinstance(y, np.ndarray) or y.dtype != np.float64 else y
 
 
+def callable_forward(fn: Callable[[np.ndarray], Any]) -> Callable[[np.ndarray], Any]:
+    """``fn`` as the adapter calls it, never writing into the caller's batch: perturbation methods reuse one
+    buffer and rewrite only what changes, so a function that edits its input (``x -= mean``) would corrupt
+    every later batch. Its first call gets a copy, compared with the batch afterwards; a function seen
+    changing it gets a copy of every batch from then on (one copy per batch, which only it pays)."""
+    writes = [None]  # unknown until the first call; then whether fn writes into its input
+
+    def forward(batch: np.ndarray) -> Any:
+        if writes[0] is False:
+            return fn(batch)
+        own = np.array(batch, copy=True)
+        y = fn(own)
+        if writes[0] is None:
+            writes[0] = not np.array_equal(own, batch, equal_nan=own.dtype.kind in "fc")
+        return y
+
+    forward.writes_input = writes  # for tests: [None | bool]
+    return forward
+
+
 def as_model(
     model: Any,
     *,
@@ -326,7 +346,7 @@ def as_model(
         forward, detected = sklearn_forward(model)
         return Model(model, "sklearn", forward, output=detected if output == "auto" else output, **common)
     if callable(model):
-        return Model(model, "callable", model, output=output, **common)
+        return Model(model, "callable", callable_forward(model), output=output, **common)
     raise InputError(
         f"model must be a torch.nn.Module, a scikit-learn estimator or a callable; got {type(model).__name__}"
     )

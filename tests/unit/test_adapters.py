@@ -231,6 +231,25 @@ def test_a_model_that_leaves_its_input_alone_reads_the_callers_batch_without_a_c
     assert seen[-1] == batch.ctypes.data  # then the caller's memory itself
 
 
+def test_a_function_that_edits_its_input_gets_copies_and_occlusion_stays_exact():
+    weights = np.random.default_rng(1).random((3, 16, 16))
+
+    def edits(x):  # centres its input in place
+        x -= 0.5
+        return np.stack([(x * weights).sum((1, 2, 3)), (x ** 2).sum((1, 2, 3))], axis=1)
+
+    def clean(x):
+        return edits(np.array(x, copy=True))
+
+    image = np.random.default_rng(0).random((3, 16, 16)).astype(np.float32)
+    model = nbx.as_model(edits)
+    ours = nbx.attribute(model, image, "occlusion", target=0, window=4, stride=4, baseline=0.0).attribution
+    ref = nbx.attribute(clean, image, "occlusion", target=0, window=4, stride=4, baseline=0.0).attribution
+    assert model._forward.writes_input == [True]
+    np.testing.assert_allclose(ours, ref, rtol=1e-6)
+    assert nbx.as_model(clean)._forward.writes_input == [None]  # (nothing known before a call)
+
+
 # -- scikit-learn ------------------------------------------------------------------------------------------
 def test_sklearn_predict_proba_round_trip(tabular):
     from sklearn.linear_model import LogisticRegression
