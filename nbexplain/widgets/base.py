@@ -116,6 +116,9 @@ class Dispatcher:
         self._waiting: dict[str, Request] = {}
         self._running: Request | None = None
         self._thread: threading.Thread | None = None
+        # whether a worker owns the queue: set and cleared under the lock (a worker that found the queue empty
+        # is still alive for a moment after it decided to stop; a request submitted then would wait forever)
+        self._working = False
         self.idle = threading.Event()
         self.idle.set()
 
@@ -128,7 +131,8 @@ class Dispatcher:
             older = self._waiting.pop(request.action, None)
             self._waiting[request.action] = request
             self.idle.clear()
-            if self._thread is None or not self._thread.is_alive():
+            if not self._working:
+                self._working = True
                 self._thread = threading.Thread(target=self._work, name="nbexplain-requests", daemon=True)
                 self._thread.start()
             self._lock.notify()
@@ -144,6 +148,7 @@ class Dispatcher:
             with self._lock:
                 if not self._waiting:
                     self._running = None
+                    self._working = False
                     self.idle.set()
                     return
                 action = next(iter(self._waiting))

@@ -114,3 +114,31 @@ def test_progress_messages_carry_the_request_id(tiny_cnn, image):
     progress = [c for c, _ in hm.comm.custom() if c.get("type") == "progress"]
     assert progress and all(c["id"] == 11 for c in progress)
     assert progress[-1]["fraction"] == pytest.approx(1.0)
+
+
+def test_a_request_submitted_while_the_worker_stops_is_still_run():
+    """The worker that found the queue empty stays alive for a moment after deciding to stop; a request
+    submitted then used to wait forever (seen in the browser: the kernel's mask one click behind the view's).
+    With a tiny thread switch interval the window opens often: nothing may be left waiting."""
+    import sys
+
+    from nbexplain.widgets.base import Dispatcher, Request
+
+    class Widget:
+        def _run_request(self, request, ctx):
+            pass
+
+        def send(self, *args):
+            pass
+
+    dispatcher = Dispatcher(Widget())
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for i in range(40_000):
+            dispatcher.submit(Request(2 * i, "sync", {}))
+            assert dispatcher.idle.wait(5)  # the worker found the queue empty and is on its way out
+            dispatcher.submit(Request(2 * i + 1, "sync", {}))
+            assert dispatcher.idle.wait(5), f"request {2 * i + 1} was left waiting"
+    finally:
+        sys.setswitchinterval(before)
