@@ -57,7 +57,7 @@ class Responses:
         self.bases = tuple(torch.from_numpy(np.ascontiguousarray(a.transpose(1, 2, 0)))
                            for a in (self.image_base, self.fill_base))
         top, bottom, left, right = boxes
-        self.patches: list[tuple[int, int, np.ndarray]] = []
+        self.patches: list[tuple[int, int, torch.Tensor]] = []  # (row, column, (h, w, C) response)
         for j in range(len(top)):
             y, x, h, w = int(top[j]), int(left[j]), int(bottom[j] - top[j]), int(right[j] - left[j])
             keep = labels[y:y + h, x:x + w] == j
