@@ -157,6 +157,9 @@ function nbxPaintColorbar(canvas, lut) {
  * promise resolves to `{status, data, error, stale, source, id}`; `stale` is true when a newer request of
  * the same action was sent after it, and a view must then ignore the result.
  *
+ * Every message carries `view`, a token of this requester, and ids grow with every message: a kernel that
+ * handles a burst out of order answers a request older than one it has received already "superseded".
+ *
  * `notify(action, params)` only tells the kernel something (e.g. which mask a table answer put on
  * screen): the same request message, but nothing waits for its answer and the view is not busy.
  * `notifying()` counts the notifications the kernel has not answered yet (their echoes are stale).
@@ -166,6 +169,7 @@ function nbxPaintColorbar(canvas, lut) {
  */
 function nbxRequester(model, { answer = null, onProgress = null, onBusy = null } = {}) {
   const kernelless = nbxKernelless(model);
+  const view = nbxToken();
   let nextId = Date.now() % 1e9;
   const latest = {};            // action -> id of its newest request
   const pending = new Map();    // id -> {action, resolve, sent}: requests whose answer is awaited
@@ -193,7 +197,7 @@ function nbxRequester(model, { answer = null, onProgress = null, onBusy = null }
   });
   function send(id, action, params) {
     const [lifted, paths, buffers] = nbxLiftBuffers(params, ["params"]);  // paths from the message root
-    model.send({ type: "request", id, action, params: lifted, buffer_paths: paths }, undefined, buffers);
+    model.send({ type: "request", id, view, action, params: lifted, buffer_paths: paths }, undefined, buffers);
   }
   function request(action, params = {}) {
     const id = ++nextId;
@@ -221,6 +225,23 @@ function nbxRequester(model, { answer = null, onProgress = null, onBusy = null }
   }
   return { request, notify, inFlight: () => pending.size, notifying: () => notified.size,
            isLatest: (action, id) => latest[action] === id, kernelless };
+}
+
+/** A random token naming one view (or one model's writes) in the messages it sends. */
+function nbxToken() {
+  return Math.random().toString(36).slice(2) + Date.now().toString(36);
+}
+
+const nbxWriteCounts = new WeakMap();  // model -> { token, count }: the stamps of this page's writes
+
+/** Save the traits the view has set (`model.set`) to the kernel, stamped `_nbx_write: [token, count]`, the count
+ *  growing with every save of this model in this page: a kernel that handles a burst of writes out of order
+ *  keeps each trait's newest value. */
+function nbxSave(model) {
+  let stamp = nbxWriteCounts.get(model);
+  if (!stamp) nbxWriteCounts.set(model, stamp = { token: nbxToken(), count: 0 });
+  model.set("_nbx_write", [stamp.token, ++stamp.count]);
+  model.save_changes();
 }
 
 // ---- without a kernel: a page exported by nbexplain.export_html -----------------------------------

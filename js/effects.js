@@ -205,7 +205,7 @@ function showTableAnswer(view, answer, action, params) {
   if (model.get("kind") === "derivative" && categorical) model.set("kind", "ice");
   model.set("anchor_index", answer.anchorIndex);
   if (model.get("pair") >= 0) model.set("pair", -1);
-  model.save_changes();
+  nbxSave(model);
 }
 
 /** The feature on screen: a table answer's, else the kernel's. */
@@ -583,7 +583,7 @@ function sendHighlight({ model, plot }, id) {
   if (id === plot.lastHighlight) return;
   plot.lastHighlight = id;
   model.set("highlighted", id);
-  model.save_changes();
+  nbxSave(model);
 }
 
 /** The pointer over the plot: the nearest ICE line, or the surface/ALE value under it, in the read-out. */
@@ -669,14 +669,14 @@ function listenToUser(view) {
     dom.kindButtons[kind].addEventListener("click", () => {
       model.set("kind", kind);
       if (model.get("pair") >= 0) model.set("pair", -1);
-      model.save_changes();
+      nbxSave(model);
       scheduleDraw(view, true);
     });
   }
-  dom.anchor.addEventListener("input", () => { model.set("anchor_index", Number(dom.anchor.value)); model.save_changes(); scheduleDraw(view, true); });
+  dom.anchor.addEventListener("input", () => { model.set("anchor_index", Number(dom.anchor.value)); nbxSave(model); scheduleDraw(view, true); });
   dom.pairSelect.addEventListener("change", () => {
     const k = Number(dom.pairSelect.value);
-    if (k < 0) { model.set("pair", -1); model.save_changes(); scheduleDraw(view, true); return; }
+    if (k < 0) { model.set("pair", -1); nbxSave(model); scheduleDraw(view, true); return; }
     ask(view, "pair", { feature: shownFeature(view), pair: k, kind: model.get("pair_kind") });
   });
   for (const k of ["pdp", "ale"]) {

@@ -437,7 +437,7 @@ function listenToUser(view) {
   dom.global.addEventListener("change", release);
   for (const b of [dom.eo, dom.dp]) b.addEventListener("click", () => ask(view, "fair", { criterion: b.dataset.criterion }));
   dom.attribute.addEventListener("change", () => ask(view, "attribute", { attribute: Number(dom.attribute.value) }));
-  dom.metric.addEventListener("change", () => { model.set("metric", dom.metric.value); model.save_changes(); drawBars(view); });
+  dom.metric.addEventListener("change", () => { model.set("metric", dom.metric.value); nbxSave(model); drawBars(view); });
   dom.tradeMeasure.addEventListener("change", () => drawTradeoff(view));
 }
 

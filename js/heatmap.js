@@ -209,7 +209,7 @@ async function recompute(view, params) {
 function listenToUser(view) {
   const { model, dom } = view;
   const ask = () => recompute(view, { method: dom.methodSelect.value, target: Number(dom.targetSelect.value) });
-  const setAndDraw = (name, value) => { model.set(name, value); model.save_changes(); refreshControls(view); drawPanels(view); };
+  const setAndDraw = (name, value) => { model.set(name, value); nbxSave(model); refreshControls(view); drawPanels(view); };
   dom.methodSelect.addEventListener("change", ask);
   dom.targetSelect.addEventListener("change", ask);
   dom.cmapSelect.addEventListener("change", () => setAndDraw("colormap", dom.cmapSelect.value));

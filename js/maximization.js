@@ -147,7 +147,7 @@ function drawDetail(view) {
 function select(view, i) {
   const { model } = view;
   model.set("selected", i);
-  model.save_changes();
+  nbxSave(model);
   drawCells(view);
   drawDetail(view);
   loadExamples(view, i);

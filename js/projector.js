@@ -456,7 +456,7 @@ function tellHovered(view, i) {
   const row = i >= 0 ? view.data.rows[i] : -1;
   if (view.model.get("hovered") === row) return;
   view.model.set("hovered", row);
-  view.model.save_changes();
+  nbxSave(view.model);
 }
 
 // ---- selection -----------------------------------------------------------------------------------------
@@ -482,7 +482,7 @@ function setSelection(view, indices, mode) {
   view.settingSelection = true;  // the change event below is our own: drawn once, here
   try {
     view.model.set("selected", nbxEncodeArray(typed, [typed.length]));
-    view.model.save_changes();
+    nbxSave(view.model);
   } finally {
     view.settingSelection = false;
   }
@@ -625,7 +625,7 @@ function refreshLayers(view) {
       const b = nbxEl("button", { type: "button", class: "nbx-layer", "data-layer": String(k) }, name);
       b.addEventListener("click", () => {
         model.set("layer", k);
-        model.save_changes();
+        nbxSave(model);
         animateTo(view, k);
       });
       return b;
@@ -716,16 +716,16 @@ function listenToUser(view) {
   dom.methodSelect.addEventListener("change", () => switchMethod(view, dom.methodSelect.value));
   dom.colourSelect.addEventListener("change", () => {
     model.set("color_by", dom.colourSelect.value);
-    model.save_changes();
+    nbxSave(model);
     recolour(view);
   });
   dom.columnSelect.addEventListener("change", () => {
     model.set("column", Number(dom.columnSelect.value));
-    model.save_changes();
+    nbxSave(model);
     recolour(view);
   });
   for (const [name, button] of Object.entries(dom.toolButtons)) {
-    button.addEventListener("click", () => { model.set("tool", name); model.save_changes(); refreshControls(view); });
+    button.addEventListener("click", () => { model.set("tool", name); nbxSave(model); refreshControls(view); });
   }
   dom.fit.addEventListener("click", () => { view.frame = fitFrame(view, view.shown); drawPoints(view); drawOverlay(view); });
   dom.clear.addEventListener("click", () => setSelection(view, [], "replace"));

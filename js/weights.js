@@ -199,7 +199,7 @@ function listenToUser(view) {
   const { model, dom } = view;
   view.choose = (changes) => {
     for (const [k, v] of Object.entries(changes)) model.set(k, v);
-    model.save_changes();
+    nbxSave(model);
     refreshControls(view);
     if ("parameter" in changes) drawList(view);
     drawHistogram(view);

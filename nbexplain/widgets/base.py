@@ -6,6 +6,13 @@ Protocol (custom comm messages, arrays as binary buffers via :mod:`.codec`):
 * kernel -> view ``{type: "progress", id, fraction}`` while computing
 * kernel -> view ``{type: "response", id, status: "ok" | "superseded" | "error", data?, error?}``
 
+A kernel may handle a burst of a view's messages out of order (ipykernel 7 dispatches a comm message that
+arrives while another is being handled concurrently with it). So every view stamps what it sends: a request
+carries ``view`` (a token of that view) and its id, which grows with every message of that view; a state
+write carries ``_nbx_write: [token, n]``, n growing likewise. A request older than one already received from
+the same view for the same action is answered "superseded" without running; a write of a trait older than
+one already applied from the same view is dropped.
+
 Requests run one at a time on a worker thread, so the kernel stays free to receive newer ones. For each
 action only the newest waiting request is kept; an older one is answered "superseded" without running, a
 running one is cancelled at its next progress report, and a result is committed to the traits only if no
@@ -46,6 +53,8 @@ from .codec import pack_message, unpack_message
 _WIDGET_TRAITS = frozenset({"layout", "tabbable", "tooltip", "_dom_classes", "comm", "keys", "log"})
 #: marks a required request field in :func:`field`
 REQUIRED = object()
+#: the state key under which a view stamps its writes: ``[token, n]`` (see the module docstring)
+WRITE_STAMP = "_nbx_write"
 
 
 def field(params: dict, name: str, default: Any = REQUIRED) -> Any:
@@ -74,6 +83,7 @@ class Request:
     id: int
     action: str
     params: dict
+    view: str | None = None  # the token of the view that sent it (None: from Python)
 
 
 class RequestContext:
@@ -119,6 +129,7 @@ class Dispatcher:
         # whether a worker owns the queue: set and cleared under the lock (a worker that found the queue empty
         # is still alive for a moment after it decided to stop; a request submitted then would wait forever)
         self._working = False
+        self._newest: dict[tuple[str, str], int] = {}  # (view, action) -> newest request id received
         self.idle = threading.Event()
         self.idle.set()
 
@@ -128,16 +139,29 @@ class Dispatcher:
 
     def submit(self, request: Request) -> None:
         with self._lock:
-            older = self._waiting.pop(request.action, None)
-            self._waiting[request.action] = request
-            self.idle.clear()
-            if not self._working:
-                self._working = True
-                self._thread = threading.Thread(target=self._work, name="nbexplain-requests", daemon=True)
-                self._thread.start()
-            self._lock.notify()
-        if older is not None:
-            self.send({"type": "response", "id": older.id, "status": "superseded"})
+            if self._arrived_late(request):
+                dropped = request  # its view sent a newer one of this action already: nobody waits for it
+            else:
+                dropped = self._waiting.pop(request.action, None)
+                self._waiting[request.action] = request
+                self.idle.clear()
+                if not self._working:
+                    self._working = True
+                    self._thread = threading.Thread(target=self._work, name="nbexplain-requests", daemon=True)
+                    self._thread.start()
+                self._lock.notify()
+        if dropped is not None:
+            self.send({"type": "response", "id": dropped.id, "status": "superseded"})
+
+    def _arrived_late(self, request: Request) -> bool:
+        """Whether a newer request of the same view and action was received before ``request`` (under the lock)."""
+        if request.view is None:
+            return False
+        key = (request.view, request.action)
+        if key in self._newest and request.id <= self._newest[key]:
+            return True
+        self._newest[key] = request.id
+        return False
 
     def superseded(self, request: Request) -> bool:
         with self._lock:
@@ -186,6 +210,7 @@ class ExplainerWidget(anywidget.AnyWidget):
         self._compute_lock = threading.RLock()
         self._state_lock = threading.RLock()  # view writes and commits never interleave
         self._view_writing = 0
+        self._newest_writes: dict[tuple[str, str], int] = {}  # (view token, trait) -> newest write count applied
         self.on_msg(self._on_view_message)
 
     # -- requests ------------------------------------------------------------------------------
@@ -200,9 +225,11 @@ class ExplainerWidget(anywidget.AnyWidget):
                 content = unpack_message(content, buffers)
             except (KeyError, IndexError, TypeError) as exc:
                 raise InputError(f"the request's buffer_paths point nowhere ({type(exc).__name__}: {exc})") from exc
-            action, params = content.get("action"), content.get("params")
+            action, params, view = content.get("action"), content.get("params"), content.get("view")
             if not isinstance(action, str):
                 raise InputError(f"a request's action must be a string; got {action!r}")
+            if view is not None and not isinstance(view, str):
+                raise InputError(f"a request's view must be a string (the view's token); got {view!r}")
             params = {} if params is None else params
             if not isinstance(params, dict):
                 raise InputError(f"the params of request {action!r} must be an object; got {type(params).__name__}")
@@ -212,7 +239,7 @@ class ExplainerWidget(anywidget.AnyWidget):
             safe_id = rid if isinstance(rid, (int, float, str)) and not isinstance(rid, bool) else None
             self._dispatcher.send({"type": "response", "id": safe_id, "status": "error", "error": payload})
             return
-        self._dispatcher.submit(Request(int(rid), action, params))
+        self._dispatcher.submit(Request(int(rid), action, params, view))
 
     def _compute_or_queue(self, action: str, params: dict | None = None) -> bool:
         """During a view write, queue request ``action`` for the worker and return True; else return False
@@ -232,8 +259,11 @@ class ExplainerWidget(anywidget.AnyWidget):
         """
         accepted: list[tuple[str, Any, list]] = []
         with self._state_lock:
+            late = self._late_writes(sync_data)
+            if late is None:
+                return
             for name, value in sync_data.items():
-                if name not in self.keys:
+                if name not in self.keys or name in late:
                     continue
                 if name not in self._view_writes and name not in _WIDGET_TRAITS:
                     self._refuse(name, InputError(f"the view may not change {name!r}; it may change "
@@ -264,6 +294,31 @@ class ExplainerWidget(anywidget.AnyWidget):
                             self._refuse(name, exc)
         finally:
             self._view_writing -= 1
+
+    def _late_writes(self, sync_data: dict) -> set[str] | None:
+        """The traits of a stamped write that a newer write of the same view has set already (dropped: the view
+        shows the newer value); None for a malformed stamp (the write is refused). Under the state lock."""
+        if WRITE_STAMP not in sync_data:
+            return set()
+        stamp = sync_data[WRITE_STAMP]
+        if not (isinstance(stamp, list) and len(stamp) == 2 and isinstance(stamp[0], str)
+                and isinstance(stamp[1], numbers.Integral) and not isinstance(stamp[1], bool)):
+            names = [n for n in sync_data if n in self.keys]
+            self.error = error_payload(InputError(f"a view's write stamp {WRITE_STAMP} must be [token, count]; got "
+                                                  f"{stamp!r}: the write of {names} is refused"), "set state")
+            if names:
+                self.send_state(names)  # the view gets the kernel's values back
+            return None
+        token, count = stamp
+        late = set()
+        for name in sync_data:
+            if name == WRITE_STAMP:
+                continue
+            if self._newest_writes.get((token, name), -1) >= count:
+                late.add(name)
+            else:
+                self._newest_writes[(token, name)] = int(count)
+        return late
 
     _collecting: list | None = None
 

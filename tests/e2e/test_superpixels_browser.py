@@ -61,6 +61,10 @@ JS_SETTLED = """(root) => {
         && root.querySelector('.nbx-status progress').hidden;
 }"""
 KERNEL_MASK = "(ex.wait(60), ''.join('01'[int(a)] for a in ex.active))[1]"
+KERNEL_STATE = ("(lambda d: repr({'active': ''.join('01'[int(a)] for a in ex.active), 'idle': ex.wait(5), "
+                "'waiting': {k: (r.id, r.params) for k, r in d._waiting.items()}, 'running': d._running, "
+                "'working': d._working, 'worker alive': d._thread is not None and d._thread.is_alive(), "
+                "'committed': ex.committed_request, 'error': ex.error}))(ex._dispatcher)")
 JS_BLANK_CANVASES = """(root) => [...root.querySelectorAll('canvas')].filter((c) => {
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return false;
@@ -348,7 +352,10 @@ def test_table_answers_without_the_kernel_and_toggle_latency(open_notebook, page
         timings["table"] = ms[3:]
         mask = settle(widget)
         # the kernel followed the table's answers (the view told it which mask is shown)
-        nb.wait_until(lambda: nb.kernel_value(KERNEL_MASK) == mask, 30, 0.5, "the kernel's active to follow")
+        try:
+            nb.wait_until(lambda: nb.kernel_value(KERNEL_MASK) == mask, 30, 0.5, "the kernel's active to follow")
+        except AssertionError as exc:  # say where the kernel stands: its mask, its queue, its worker
+            raise AssertionError(f"{exc}; the view shows {mask}; the kernel: {nb.kernel_value(KERNEL_STATE)}") from None
         for shown, expected in zip(shown_bars(widget), kernel_bars(nb), strict=True):
             assert abs(shown - expected) < 1e-6
     report = {k: {"median_ms": statistics.median(v), "p95_ms": percentile(v, 0.95), "n": len(v)}

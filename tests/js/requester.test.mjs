@@ -36,7 +36,7 @@ test("a request is one message with an id; binary params travel as buffers at pa
   const { model, requester } = setup();
   const pending = requester.request("predict", { active: new Uint8Array([1, 0]), k: 3 });
   const { msg, buffers } = model.last();
-  assert.deepEqual(Object.keys(msg).sort(), ["action", "buffer_paths", "id", "params", "type"]);
+  assert.deepEqual(Object.keys(msg).sort(), ["action", "buffer_paths", "id", "params", "type", "view"]);
   assert.equal(msg.type, "request");
   assert.equal(msg.action, "predict");
   assert.deepEqual(msg.params, { active: null, k: 3 });
@@ -114,7 +114,8 @@ test("notify sends a normal request but nothing waits for it and the view is not
   const mask = new Uint8Array([1, 1, 0]);
   const id = requester.notify("sync", { active: mask });
   const { msg, buffers } = model.last();
-  assert.deepEqual(msg, { type: "request", id, action: "sync", params: { active: null }, buffer_paths: [["params", "active"]] });
+  assert.deepEqual(msg, { type: "request", id, view: msg.view, action: "sync", params: { active: null }, buffer_paths: [["params", "active"]] });
+  assert.equal(typeof msg.view, "string");
   assert.deepEqual(Array.from(new Uint8Array(buffers[0].buffer, buffers[0].byteOffset, 3)), [1, 1, 0]);
   assert.equal(requester.inFlight(), 0);
   assert.deepEqual(events.busy, []);
@@ -150,4 +151,37 @@ test("the local answer table answers without the kernel; what it does not know g
   model.emit({ type: "response", id: model.last().msg.id, status: "ok", data: {} });
   assert.equal((await kernelFirst).stale, true);  // the table's newer answer wins
   assert.deepEqual(events.busy, [true, false]);
+});
+
+test("every message names its view, and ids grow across requests and notifications: a kernel can tell a late one", () => {
+  const first = setup();
+  const second = setup();
+  first.requester.request("predict", { k: 1 });
+  first.requester.notify("sync", { k: 2 });
+  first.requester.request("predict", { k: 3 });
+  second.requester.request("predict", { k: 1 });
+  const ids = first.model.sent.map((s) => s.msg.id);
+  assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+  assert.equal(new Set(ids).size, 3);
+  const views = new Set(first.model.sent.map((s) => s.msg.view));
+  assert.equal(views.size, 1);
+  const [view] = views;
+  assert.equal(typeof view, "string");
+  assert.ok(view.length >= 8);
+  assert.notEqual(second.model.last().msg.view, view);  // another view, another token
+});
+
+test("nbxSave stamps each save of a model with its token and a growing count", () => {
+  const saved = [];
+  const model = { state: {}, set(k, v) { this.state[k] = v; }, save_changes() { saved.push({ ...this.state }); } };
+  const other = { state: {}, set(k, v) { this.state[k] = v; }, save_changes() { saved.push({ ...this.state }); } };
+  model.set("opacity", 0.3); js.nbxSave(model);
+  model.set("opacity", 0.4); js.nbxSave(model);
+  other.set("metric", "tpr"); js.nbxSave(other);
+  const [a, b, c] = saved.map((s) => s._nbx_write);
+  assert.equal(a[0], b[0]);
+  assert.deepEqual([a[1], b[1]], [1, 2]);
+  assert.equal(saved[1].opacity, 0.4);
+  assert.notEqual(c[0], a[0]);
+  assert.equal(c[1], 1);
 });
