@@ -70,6 +70,11 @@ class Model:
         self._sizers: dict[tuple, BatchSizer] = {}
         steady_heap()  # batch memory reused, not faulted in again (glibc's thresholds; see .allocator)
 
+    def __setstate__(self, state: dict) -> None:
+        """Unpickled in another process (a Dask worker): that process's heap is made steady too."""
+        self.__dict__.update(state)
+        steady_heap()
+
     # -- properties ---------------------------------------------------------------------------
     @property
     def differentiable(self) -> bool:

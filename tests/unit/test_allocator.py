@@ -56,3 +56,23 @@ def test_without_it_the_same_passes_fault_their_activations_in_again():
 def test_a_process_started_with_its_own_malloc_thresholds_keeps_them():
     faults, steady = faults_of_last_pass(MALLOC_TRIM_THRESHOLD_="131072")
     assert steady == "False"
+
+
+def test_a_model_unpickled_in_another_process_makes_that_heap_steady_too():
+    """A Dask worker gets the model by unpickling it (cloudpickle, as Dask sends it): ``__init__`` does not run."""
+    import cloudpickle
+    import torch
+
+    import nbexplain as nbx
+
+    blob = cloudpickle.dumps(nbx.as_model(torch.nn.Linear(2, 2)))
+    script = textwrap.dedent("""
+        import pickle, sys
+        from nbexplain.adapters import allocator
+        before = "set" in allocator._state
+        model = pickle.loads(sys.stdin.buffer.read())
+        print(before, allocator._state.get("set"), model.predict([[1.0, 2.0]]).shape)
+    """)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "NBEXPLAIN_STEADY_HEAP"}
+    out = subprocess.run([sys.executable, "-c", script], input=blob, capture_output=True, env=environ, check=True)
+    assert out.stdout.decode().split() == ["False", "True", "(1,", "2)"]

@@ -216,8 +216,25 @@ def check_pool(pool: Any) -> str | Callable:
     return pool
 
 
-def pool_output(output: Any, pool: str | Callable, name: str):
-    """One row per input: a layer's ``output`` (a torch tensor (N, ...)) pooled as ``pool`` says, on its device."""
+def pool_output(output: Any, pool: str | Callable, name: str, out: Any = None):
+    """One row per input: a layer's ``output`` (a torch tensor (N, ...)) pooled as ``pool`` says, on its device;
+    or written into ``out`` (rows (N, D) of the result array): a map's mean then goes there directly, with no
+    temporary (the pooling is memory-bound work beside the forward pass)."""
+    import torch
+
+    if (out is not None and pool == "mean" and output.ndim > 2 and output.dtype == out.dtype
+            and output.device == out.device and output.shape[1] == out.shape[1]):
+        return torch.mean(output, dim=tuple(range(2, output.ndim)), out=out)
+    pooled = _pooled(output, pool, name)
+    if out is None:
+        return pooled
+    if pooled.shape[1] != out.shape[1]:
+        raise InputError(f"layer {name!r} gave {pooled.shape[1]} values per input after pooling, earlier "
+                         f"{out.shape[1]} (inputs of different sizes): use pool='mean'")
+    return out.copy_(pooled)
+
+
+def _pooled(output: Any, pool: str | Callable, name: str):
     import torch
 
     if callable(pool):
@@ -285,25 +302,16 @@ class _Recorder:
             if self.written.get(name) == self.passes:
                 raise InputError(f"layer {name!r} runs more than once in a forward pass (a shared module); "
                                  "read the modules around it instead")
-            rows = self.rows.get(name)
-            if (rows is not None and self.pool == "mean" and t.ndim == 4 and t.dtype == rows.dtype
-                    and t.device.type == "cpu" and t.shape[1] == rows.shape[1]):
-                # a conv map's global average written straight into its rows: no temporary, no copy
-                with torch.no_grad():
-                    torch.mean(t.detach(), dim=(2, 3), out=rows[start:stop])
-                self.written[name] = self.passes
-                return
             with torch.no_grad():
-                pooled = pool_output(t.detach(), self.pool, name)
-                pooled = pooled.to(torch.float64 if pooled.dtype == torch.float64 else torch.float32).cpu().numpy()
-            if self.values[name] is None:
-                self.shapes[name] = tuple(int(s) for s in t.shape[1:])
-                self.values[name] = np.empty((self.n, pooled.shape[1]), dtype=pooled.dtype)
-                self.rows[name] = torch.from_numpy(self.values[name])
-            elif pooled.shape[1] != self.values[name].shape[1]:
-                raise InputError(f"layer {name!r} gave {pooled.shape[1]} values per input after pooling, earlier "
-                                 f"{self.values[name].shape[1]} (inputs of different sizes): use pool='mean'")
-            self.values[name][start:stop] = pooled
+                if name in self.rows:
+                    pool_output(t.detach(), self.pool, name, out=self.rows[name][start:stop])
+                else:  # the first batch: the result array gets the pooled width and a float dtype
+                    pooled = pool_output(t.detach(), self.pool, name)
+                    self.shapes[name] = tuple(int(s) for s in t.shape[1:])
+                    dtype = np.float64 if pooled.dtype == torch.float64 else np.float32
+                    self.values[name] = np.empty((self.n, pooled.shape[1]), dtype=dtype)
+                    self.rows[name] = torch.from_numpy(self.values[name])
+                    self.rows[name][start:stop].copy_(pooled)
             self.written[name] = self.passes
         except BaseException as exc:
             self.error = self.error or exc
