@@ -16,8 +16,9 @@ import numpy as np
 
 CANDIDATES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 MIN_GAIN = 0.03  # the climb goes on past a size only if it was at least this much faster per sample
-RECENT = 3  # a size is judged by the fastest of its last few batches, so an old lucky timing fades
+RECENT = 3  # during the climb a size is judged by the fastest of its last few batches
 REPROBE_EVERY = 32  # after the climb, one batch in this many tries a neighbouring size again
+PAIRED = 2  # a neighbour takes over after this many re-probes in a row, each clearly faster than its bracket
 
 
 class BatchSizer:
@@ -36,10 +37,14 @@ class BatchSizer:
        or slower, ends the climb; from then on the fastest size measured is used.
 
     4. After the climb, one batch in ``REPROBE_EVERY`` runs at a neighbouring size (alternately the
-       next smaller and larger candidate), and every size is judged by its last ``RECENT`` batches: a
-       choice made while the machine was busy (a noisy climb that stopped too early or too late) is
-       corrected once it is quiet, and a machine that gets busier is followed. If a neighbour turns out
-       clearly faster, the climb resumes from there.
+       next smaller and larger candidate). Each re-probe is compared with its bracket: the batches at the
+       size in use just before and just after it. A shared machine's speed comes in bursts (quiet and
+       busy spells of many batches), so timings far apart in time are not comparable, while a bracket
+       shares the probe's spell. A neighbour takes over once ``PAIRED`` re-probes in a row were each
+       faster than their bracket by ``MIN_GAIN``; the re-probes then look around the new size. So a
+       choice made while the machine was busy (a climb that stopped too early or too late) is corrected
+       once it is quiet, step by step, and a machine whose best size moves is followed; a neighbour that
+       only once caught a quiet spell does not take over.
 
     Each sample run at a size slower than the best costs the difference; the climb spends two batches at
     a too-large size, and the re-probes cost a few percent at most.
@@ -70,7 +75,11 @@ class BatchSizer:
         self._probe_up = False  # which neighbour the next re-probe tries
         self.trials: dict[int, int] = {}  # timed batches of each size (the warm-up excluded)
         self._warm = False
+        self._climbed = False  # the climb is over: the size in use moves only by re-probes
         self._in_use: int | None = None  # the size in use once the climb is over (see :attr:`best`)
+        self._before: float | None = None  # seconds per sample of the last batch at the size in use
+        self._probe: tuple[int, float, float] | None = None  # (size, its seconds per sample, its before)
+        self.paired: dict[int, list[float]] = {}  # a neighbour's last re-probes / their brackets
 
     def resume(self, earlier: BatchSizer) -> BatchSizer:
         """Start from what ``earlier`` measured (same model, same sample shape): no climb from size 1 again.
@@ -83,28 +92,30 @@ class BatchSizer:
             return self
         self.recent, self.trials = recent, trials
         self.per_sample = {size: min(times) for size, times in recent.items() if times}
-        self._warm = earlier._warm
+        self._warm, self._climbed, self._in_use = earlier._warm, earlier._climbed, earlier._in_use
+        self.paired = {size: list(ratios) for size, ratios in dict(earlier.paired).items()}
         return self
 
     @property
     def best(self) -> int:
-        """The size with the lowest measured time per sample (the first candidate before any timing); the size
-        in use is kept until another is faster by ``MIN_GAIN`` (timings of single batches vary by more than
-        neighbouring sizes differ near the minimum: without this, the re-probes wander between them)."""
+        """The size in use: while climbing, the one with the lowest measured time per sample (the first
+        candidate before any timing); after the climb, the size the climb chose, until a neighbour takes
+        over (step 4 of the strategy)."""
         if self.fixed:
             return self.fixed
         if not self.per_sample:
             return self.candidates[0]
-        fastest = min(self.per_sample, key=self.per_sample.get)
-        if (self._in_use not in self.per_sample or self._next_probe() is not None  # (climbing: the fastest)
-                or self.per_sample[fastest] < (1 - MIN_GAIN) * self.per_sample[self._in_use]):
-            self._in_use = fastest
+        if self._in_use is None or not self.settled:
+            self._in_use = min(self.per_sample, key=self.per_sample.get)
         return self._in_use
 
     @property
     def settled(self) -> bool:
         """True once the climb is over (or the size is fixed)."""
-        return bool(self.fixed) or self._next_probe() is None
+        if not self._climbed and not self.fixed and self._warm and self._next_probe() is None:
+            self._climbed = True
+            self._in_use = min(self.per_sample, key=self.per_sample.get)
+        return bool(self.fixed) or self._climbed
 
     def _next_probe(self) -> int | None:
         """The size to measure next, or None when the climb is over."""
@@ -126,7 +137,7 @@ class BatchSizer:
         """The size of the next batch when ``remaining`` samples are left."""
         if self.fixed:
             return min(self.fixed, remaining)
-        probe = self._next_probe()
+        probe = None if self.settled else self._next_probe()
         if probe is None and self._since_probe >= REPROBE_EVERY:
             probe = self._neighbour()
         return min(probe if probe is not None else self.best, remaining)
@@ -153,13 +164,33 @@ class BatchSizer:
             return
         if size not in self.candidates:  # a short last batch: not comparable
             return
+        per_sample = seconds / size
         self.trials[size] = self.trials.get(size, 0) + 1
         history = self.recent.setdefault(size, [])
-        history.append(seconds / size)
+        history.append(per_sample)
         del history[:-RECENT]
         self.per_sample[size] = min(history)
-        if size == self.best and self._next_probe() is None:
-            self._since_probe += 1
+        if self.settled:
+            self._after_climb(size, per_sample)
+
+    def _after_climb(self, size: int, per_sample: float) -> None:
+        """Pair each re-probe with the batches at the size in use around it; move to a neighbour that was
+        clearly faster ``PAIRED`` times in a row."""
+        if size != self._in_use:
+            self._probe = None if self._before is None else (size, per_sample, self._before)
+            return
+        if self._probe is not None and self._probe[2] + per_sample > 0:
+            neighbour, probe, before = self._probe
+            self._probe = None
+            ratios = self.paired.setdefault(neighbour, [])
+            ratios.append(probe / ((before + per_sample) / 2))
+            del ratios[:-PAIRED]
+            if len(ratios) == PAIRED and max(ratios) < 1 - MIN_GAIN:
+                self._in_use, self._before = neighbour, None
+                self.paired.clear()
+                return
+        self._before = per_sample
+        self._since_probe += 1
 
     def chunks(
         self,

@@ -48,9 +48,13 @@ def test_repeated_forward_passes_fault_no_pages_in_once_the_heap_is_steady():
 
 
 def test_without_it_the_same_passes_fault_their_activations_in_again():
-    faults, steady = faults_of_last_pass(NBEXPLAIN_STEADY_HEAP="0")
-    assert steady == "False"
-    assert faults > 50_000
+    # whether glibc's own thresholds fault depends on where the heap's last chunk lies, which varies from one
+    # process to the next (measured: 3 of 5): one of up to six fresh processes is enough to show it
+    runs = []
+    while len(runs) < 6 and not any(faults > 50_000 for faults, _ in runs):
+        runs.append(faults_of_last_pass(NBEXPLAIN_STEADY_HEAP="0"))
+    assert {steady for _, steady in runs} == {"False"}
+    assert max(faults for faults, _ in runs) > 50_000, runs
 
 
 def test_a_process_started_with_its_own_malloc_thresholds_keeps_them():
@@ -76,3 +80,42 @@ def test_a_model_unpickled_in_another_process_makes_that_heap_steady_too():
     environ = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "NBEXPLAIN_STEADY_HEAP"}
     out = subprocess.run([sys.executable, "-c", script], input=blob, capture_output=True, env=environ, check=True)
     assert out.stdout.decode().split() == ["False", "True", "(1,", "2)"]
+
+
+# a batch whose freed activations (four maps of 8 x 16 x 224 x 224, 26 MB each: every block from the heap)
+# exceed the 64 MiB that glibc's own adaptation keeps at most
+BIG_BATCH = textwrap.dedent("""
+    import resource
+    import numpy as np
+    import torch
+    import nbexplain as nbx
+
+    torch.manual_seed(0)
+    nn = torch.nn
+    net = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(),
+                        nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                        nn.Linear(16, 2)).eval()
+    model = nbx.as_model(net, batch_size=8)
+    x = np.random.default_rng(0).random((48, 3, 224, 224), dtype=np.float32)
+    model.predict(x)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    model.predict(x)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+""")
+
+
+def test_a_batch_that_frees_more_than_64_mib_is_reused_too():
+    def faults(**env: str) -> int:
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")} | env
+        return int(subprocess.run([sys.executable, "-c", BIG_BATCH], capture_output=True, text=True, env=environ,
+                                  check=True).stdout)
+
+    # six batches of ~100 MB of activations: a steady heap faults a few maps in once (0-12,544 pages measured),
+    # not the ~110,000 pages of every batch's maps again
+    assert faults() < 25_000
+    # glibc's own end point (32 MiB mapped, 64 MiB kept) hands them back and faults them in again (in one of up
+    # to six fresh processes, as above; measured: 4 of 6)
+    runs = []
+    while len(runs) < 6 and not any(f > 50_000 for f in runs):
+        runs.append(faults(MALLOC_MMAP_THRESHOLD_="33554432", MALLOC_TRIM_THRESHOLD_="67108864"))
+    assert max(runs) > 50_000, runs

@@ -249,3 +249,27 @@ def test_after_the_climb_only_a_clearly_faster_neighbour_takes_over(clock, gain,
     phase[0] = {**phase[0], 32: 1.0 - gain}
     run(sizer, clock, 8000, lambda s: phase[0].get(s, 3.0))
     assert sizer.best == (32 if moves else 16)
+
+
+def test_a_neighbour_that_caught_a_quiet_spell_does_not_take_over(clock):
+    """A shared machine's speed comes in spells, here quiet (x1.0) or busy (x1.3) for 20 batches at a time,
+    and 32 is 2 % slower per sample than 16. Judged by timings far apart in time, a re-probe of 32 in a quiet
+    spell beats 16's last batches in a busy one and 32 takes over; judged against its bracket it does not."""
+    rng = np.random.default_rng(0)
+    truth = {1: 2.0, 2: 1.6, 4: 1.3, 8: 1.1, 16: 1.0, 32: 1.02, 64: 1.2}
+    batches, spell = [0], [1.0]
+
+    def cost(s):
+        if batches[0] % 20 == 0:
+            spell[0] = 1.0 if rng.random() < 0.5 else 1.3
+        batches[0] += 1
+        return truth.get(s, 1.5) * spell[0]
+
+    sizer = BatchSizer(256)
+    run(sizer, clock, 300, lambda s: truth.get(s, 1.5))
+    assert sizer.best == 16 and sizer.settled
+    spans, _ = run(sizer, clock, 200_000, cost)
+    sizes = np.array([b - a for a, b in spans])
+    at_32 = sizes[sizes == 32].sum() / sizes.sum()
+    assert at_32 < 0.05, f"{at_32:.1%} of the samples ran at 32"  # its re-probes alone are ~3 %
+    assert sizer.best == 16
