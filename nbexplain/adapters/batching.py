@@ -18,7 +18,7 @@ CANDIDATES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 MIN_GAIN = 0.03  # the climb goes on past a size only if it was at least this much faster per sample
 RECENT = 3  # during the climb a size is judged by the fastest of its last few batches
 REPROBE_EVERY = 32  # after the climb, one batch in this many tries a neighbouring size again
-PAIRED = 2  # a neighbour takes over after this many re-probes in a row, each clearly faster than its bracket
+PAIRED = 2  # a neighbour takes over when this many of its re-probes in a row were clearly faster than their bracket
 
 
 class BatchSizer:
@@ -40,7 +40,7 @@ class BatchSizer:
        next smaller and larger candidate). Each re-probe is compared with its bracket: the batches at the
        size in use just before and just after it. A shared machine's speed comes in bursts (quiet and
        busy spells of many batches), so timings far apart in time are not comparable, while a bracket
-       shares the probe's spell. A neighbour takes over once ``PAIRED`` re-probes in a row were each
+       shares the probe's spell. A neighbour takes over once its last ``PAIRED`` re-probes were each
        faster than their bracket by ``MIN_GAIN``; the re-probes then look around the new size. So a
        choice made while the machine was busy (a climb that stopped too early or too late) is corrected
        once it is quiet, step by step, and a machine whose best size moves is followed; a neighbour that
