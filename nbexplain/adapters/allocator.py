@@ -10,7 +10,7 @@ the thresholds had grown, and which of the two states a session is in depends on
 before. PyTorch's CPU tuning guide suggests swapping the allocator (jemalloc, tcmalloc) for this reason.
 
 :func:`steady_heap` sets the mmap threshold where glibc's own growth ends (32 MiB, its largest) and the
-trim threshold to one batch's default memory budget (1 GiB, ``adapters.model.DEFAULT_MEMORY_BUDGET``), once
+trim threshold to one batch's default memory budget (1 GiB, :data:`BATCH_MEMORY`, a Model's default), once
 per process, when a model is adapted: what a batch freed stays in the heap for the next batch. glibc's own
 growth stops the trim threshold at 64 MiB, which a batch of activations often exceeds: a ResNet-18-shaped CNN
 of width 8 at batch 64 (224 x 224) faulted 17,000 pages in per batch and took 1.6x as long there (measured
@@ -27,7 +27,8 @@ import ctypes.util
 import os
 
 MMAP_THRESHOLD = 32 << 20  # glibc's largest adaptive mmap threshold on 64-bit systems
-TRIM_THRESHOLD = 1 << 30  # one batch's default memory budget (adapters.model.DEFAULT_MEMORY_BUDGET)
+BATCH_MEMORY = 1 << 30  # the memory one model batch may take by default (Model's memory_budget)
+TRIM_THRESHOLD = BATCH_MEMORY  # what a batch freed stays in the heap for the next one
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
 OPT_OUT = "NBEXPLAIN_STEADY_HEAP"
 _state: dict[str, bool] = {}
@@ -55,4 +56,4 @@ def _set_thresholds() -> bool:
     return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
 
 
-__all__ = ["OPT_OUT", "steady_heap"]
+__all__ = ["BATCH_MEMORY", "OPT_OUT", "steady_heap"]

@@ -105,13 +105,13 @@ class BatchSizer:
             return self.fixed
         if not self.per_sample:
             return self.candidates[0]
-        if self._in_use is None or not self.settled:
-            self._in_use = min(self.per_sample, key=self.per_sample.get)
-        return self._in_use
+        if self.settled:
+            return self._in_use
+        return min(self.per_sample, key=self.per_sample.get)
 
     @property
     def settled(self) -> bool:
-        """True once the climb is over (or the size is fixed)."""
+        """True once the climb is over (or the size is fixed); the climb's end sets the size in use."""
         if not self._climbed and not self.fixed and self._warm and self._next_probe() is None:
             self._climbed = True
             self._in_use = min(self.per_sample, key=self.per_sample.get)

@@ -16,12 +16,12 @@ import numpy as np
 
 from .._deprecation import renamed_value
 from ..errors import InputError, ModelError
-from .allocator import steady_heap
+from .allocator import BATCH_MEMORY, steady_heap
 from .batching import BatchSizer
 from .sklearn_models import is_sklearn_estimator, sklearn_forward
 from .torch_models import is_torch_module, torch_forward, with_preprocess
 
-DEFAULT_MEMORY_BUDGET = 1 << 30  # bytes of model input (and its activations) per batch
+DEFAULT_MEMORY_BUDGET = BATCH_MEMORY  # bytes of model input (and its activations) per batch
 ACTIVATION_FACTOR = 32  # rough ratio of a CNN's activation memory to its input size
 MAX_ROWS = 8192  # tabular chunk size for non-torch models
 #: {torch module: {(sample shape, itemsize): the newest sizer}}: a fresh ``as_model(net)`` (every

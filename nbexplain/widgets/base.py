@@ -78,6 +78,21 @@ def handles(action: str):
     return mark
 
 
+class NewestSeen:
+    """The newest count received per (view, key): tells a message that arrived after a newer one of its view
+    (requests: key = action, count = id; writes: key = trait, count = the write's)."""
+
+    def __init__(self):
+        self._newest: dict[tuple[str, str], int] = {}
+
+    def late(self, view: str, key: str, count: int) -> bool:
+        """Whether ``count`` is not newer than what ``view`` sent for ``key`` before; if it is, it is recorded."""
+        if count <= self._newest.get((view, key), count - 1):
+            return True
+        self._newest[(view, key)] = int(count)
+        return False
+
+
 @dataclass
 class Request:
     id: int
@@ -129,7 +144,7 @@ class Dispatcher:
         # whether a worker owns the queue: set and cleared under the lock (a worker that found the queue empty
         # is still alive for a moment after it decided to stop; a request submitted then would wait forever)
         self._working = False
-        self._newest: dict[tuple[str, str], int] = {}  # (view, action) -> newest request id received
+        self._received = NewestSeen()  # the newest request id of each view and action
         self.idle = threading.Event()
         self.idle.set()
 
@@ -155,13 +170,7 @@ class Dispatcher:
 
     def _arrived_late(self, request: Request) -> bool:
         """Whether a newer request of the same view and action was received before ``request`` (under the lock)."""
-        if request.view is None:
-            return False
-        key = (request.view, request.action)
-        if key in self._newest and request.id <= self._newest[key]:
-            return True
-        self._newest[key] = request.id
-        return False
+        return request.view is not None and self._received.late(request.view, request.action, request.id)
 
     def superseded(self, request: Request) -> bool:
         with self._lock:
@@ -210,7 +219,7 @@ class ExplainerWidget(anywidget.AnyWidget):
         self._compute_lock = threading.RLock()
         self._state_lock = threading.RLock()  # view writes and commits never interleave
         self._view_writing = 0
-        self._newest_writes: dict[tuple[str, str], int] = {}  # (view token, trait) -> newest write count applied
+        self._writes = NewestSeen()  # the newest write count of each view and trait
         self.on_msg(self._on_view_message)
 
     # -- requests ------------------------------------------------------------------------------
@@ -310,15 +319,7 @@ class ExplainerWidget(anywidget.AnyWidget):
                 self.send_state(names)  # the view gets the kernel's values back
             return None
         token, count = stamp
-        late = set()
-        for name in sync_data:
-            if name == WRITE_STAMP:
-                continue
-            if self._newest_writes.get((token, name), -1) >= count:
-                late.add(name)
-            else:
-                self._newest_writes[(token, name)] = int(count)
-        return late
+        return {name for name in sync_data if name != WRITE_STAMP and self._writes.late(token, name, count)}
 
     _collecting: list | None = None
 
