@@ -167,8 +167,9 @@ class Model:
                 out = np.empty((n, y.shape[1]), dtype=np.float64)
             out[start:stop] = y
 
-        for _ in sizer.chunks(n, forward, progress):
-            pass
+        with getattr(self._forward, "evaluating", contextlib.nullcontext)():  # a torch module: eval mode once
+            for _ in sizer.chunks(n, forward, progress):
+                pass
         assert out is not None
         if self.output == "auto":
             self.output = "probability" if _looks_like_probabilities(out) else "logits"
@@ -209,7 +210,7 @@ class Model:
                 f"the model returned shape {y.shape} for a batch of {len(batch)}; "
                 f"expected ({len(batch)}, n_outputs)"
             )
-        if not np.all(np.isfinite(y)):
+        if not np.isfinite(y).all():
             bad = int((~np.isfinite(y)).sum())
             raise ModelError(f"the model returned {bad} non-finite values (NaN or inf) for a batch of {len(batch)}")
         if self.n_outputs is None:

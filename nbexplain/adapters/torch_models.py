@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -69,34 +70,51 @@ def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
                 return y
         return module(t.contiguous())
 
-    def forward(batch: np.ndarray):
-        # eval mode for the call, switched only where a module is training (train()/eval() walk every module
-        # through __setattr__, which costs a few percent of a small model's forward pass)
-        training = [m for m in module.modules() if m.training]
-        for m in training:
-            m.training = False
+    held = {"depth": 0, "switched": []}  # inside evaluating(): the modules switched to eval mode
+
+    @contextlib.contextmanager
+    def evaluating():
+        """Eval mode for a whole run of batches (``Model.predict``), switched only where a module is training:
+        ``train()``/``eval()`` walk every module through ``__setattr__``, and even the walk that finds the
+        training ones costs ~1% of a small CNN's batch, so it is done once per run, not once per batch.
+        Nested (or overlapping) runs share it; the last to end restores the modules."""
+        if held["depth"] == 0:
+            held["switched"] = [m for m in module.modules() if m.training]
+            for m in held["switched"]:
+                m.training = False
+        held["depth"] += 1
         try:
-            array = np.asarray(batch)
-            if any(s < 0 for s in array.strides):
-                array = np.ascontiguousarray(array)
-            # made outside inference mode, so that its version counter sees the model write into it
-            t = torch.from_numpy(array)
-            if layout["writes_input"] is not False:  # unknown yet, or known to: the model gets its own copy
-                t = t.clone(memory_format=torch.preserve_format)
-            with torch.inference_mode():
-                y = run(t.to(device=device, dtype=dtype))
-            if t._version:
-                layout["writes_input"] = True
-            elif layout["writes_input"] is None:
-                layout["writes_input"] = False
-            if y.dtype not in (torch.float32, torch.float64):  # half, bfloat16, ints: not all numpy-able
-                y = y.float()
-            return y.cpu().numpy()
+            yield
         finally:
-            for m in training:
-                m.training = True
+            held["depth"] -= 1
+            if held["depth"] == 0:
+                for m in held["switched"]:
+                    m.training = True
+                held["switched"] = []
+
+    def forward(batch: np.ndarray):
+        if not held["depth"]:
+            with evaluating():
+                return forward(batch)
+        array = np.asarray(batch)
+        if array.ndim and min(array.strides) < 0:
+            array = np.ascontiguousarray(array)
+        # made outside inference mode, so that its version counter sees the model write into it
+        t = torch.from_numpy(array)
+        if layout["writes_input"] is not False:  # unknown yet, or known to: the model gets its own copy
+            t = t.clone(memory_format=torch.preserve_format)
+        with torch.inference_mode():
+            y = run(t if t.dtype == dtype and device.type == "cpu" else t.to(device=device, dtype=dtype))
+        if t._version:
+            layout["writes_input"] = True
+        elif layout["writes_input"] is None:
+            layout["writes_input"] = False
+        if y.dtype not in (torch.float32, torch.float64):  # half, bfloat16, ints: not all numpy-able
+            y = y.float()
+        return y.cpu().numpy()
 
     forward.layout = layout  # for tests and benchmarks: {"channels_last": bool, "writes_input": bool or None}
+    forward.evaluating = evaluating
     return forward
 
 

@@ -54,6 +54,11 @@ class Method:
     renamed: dict[str, str] = field(default_factory=dict)
 
     @property
+    def takes_scores(self) -> bool:
+        """True when ``compute`` takes ``scores``, the model's outputs for the image (not a user option)."""
+        return "scores" in inspect.signature(self.compute).parameters
+
+    @property
     def options(self) -> dict[str, Any]:
         """Keyword options the method accepts, with their defaults."""
         sig = inspect.signature(self.compute)
@@ -209,9 +214,11 @@ def attribute(
     report = reporter(progress, spec.label)
     if report is not None:
         report(0.0)  # a bar asked for (progress=True) shows from the start, also for one-pass methods
-    probabilities = model.predict_proba(img.tensor[None])[0]
+    scores = model.predict(img.tensor[None])
+    probabilities = model.to_probabilities(scores)[0]
     target_index = resolve_target(target, probabilities, model.class_names)
-    attribution = spec.compute(model, img, target_index, report, **options)
+    given = {"scores": scores} if spec.takes_scores else {}  # so that the method does not predict them again
+    attribution = spec.compute(model, img, target_index, report, **given, **options)
     details: dict[str, Any] = {}
     if isinstance(attribution, tuple):  # (attribution, details): what the method says about how it ran
         attribution, details = attribution

@@ -166,6 +166,23 @@ def test_torch_state_is_restored(method, batch):
         assert not mod._forward_hooks and not mod._forward_pre_hooks and not mod._backward_hooks
 
 
+def test_a_training_model_predicts_in_eval_mode_switched_once_per_call_and_restored(batch):
+    model = TinyCNN().float()
+    model.train()
+    modes, walks = [], []
+    real_modules = model.modules
+    model.register_forward_pre_hook(lambda _mod, _args: modes.append([m.training for m in real_modules()]))
+    model.modules = lambda: walks.append(1) or real_modules()  # counts the walks that find training modules
+    m = nbx.as_model(model, batch_size=2)
+    walks.clear()
+    m.predict(np.repeat(batch, 4, axis=0))  # several batches
+    assert len(modes) >= 4 and not any(any(flags) for flags in modes)  # every batch in eval mode
+    assert len(walks) == 1  # one walk for the whole call, not one per batch
+    assert all(mod.training for mod in real_modules())
+    m._forward(batch)  # called on its own, a batch still runs in eval mode, restored after
+    assert not any(modes[-1]) and all(mod.training for mod in real_modules())
+
+
 def test_input_is_not_modified(cnn, batch):
     before = batch.copy()
     image = np.ascontiguousarray(batch[0].transpose(1, 2, 0)).astype(np.float32)

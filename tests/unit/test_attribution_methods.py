@@ -332,6 +332,21 @@ def test_occlusion_with_gaps_leaves_uncovered_pixels_at_zero(linear, image):
     close(r.map, expected)
 
 
+def test_occlusion_predicts_the_image_itself_once(linear, image):
+    """attribute() predicts the image for its probabilities; occlusion's reference reuses those outputs."""
+    batches = []
+
+    def model(x):
+        batches.append(len(x))
+        return linear(torch.from_numpy(np.asarray(x, dtype=np.float64))).detach().numpy()
+
+    r = nbx.attribute(nbx.as_model(model, batch_size=7), image, "occlusion", target=1, window=4, stride=4,
+                      baseline="black")
+    assert batches.count(1) == 1 and sum(batches) == 1 + 16  # the image once, then its 16 occluded copies
+    reference = nbx.attribute(linear, image, "occlusion", target=1, window=4, stride=4, baseline="black")
+    close(r.map, reference.map)
+
+
 def test_occlusion_reports_progress_up_to_one(cnn, image):
     seen = []
     nbx.attribute(cnn, image, "occlusion", window=4, stride=2, progress=seen.append)

@@ -20,7 +20,7 @@ from unit_kit import ViewingCNN
 
 import nbexplain as nbx
 from nbexplain.errors import InputError, ModelError
-from nbexplain.methods.representations.extraction import ModelInputs
+from nbexplain.methods.representations.extraction import ModelInputs, extract, resolve_layers
 from nbexplain.methods.representations.layout import aligned, normalised
 from nbexplain.methods.representations.quality import trustworthiness
 
@@ -147,6 +147,34 @@ def test_inputs_are_laid_out_as_the_model_takes_them():
     np.testing.assert_array_equal(ModelInputs(chw, channels=3)[0:2], chw)  # float64 stays float64, as it is
     table = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
     np.testing.assert_array_equal(ModelInputs(table)[1:3], table[1:3])
+
+
+def test_reused_inputs_write_every_slice_into_one_buffer_with_the_same_values():
+    rgb = np.random.default_rng(1).integers(0, 256, (7, 4, 5, 3), dtype=np.uint8)
+    table = np.random.default_rng(2).normal(size=(7, 3))
+    for X, channels in ((rgb, 3), (table, None)):
+        fresh = ModelInputs(X, channels=channels)
+        reused = ModelInputs(X, channels=channels)
+        reused.reuse = True
+        first = reused[0:4]
+        np.testing.assert_array_equal(first, fresh[0:4])
+        second = reused[4:7]  # a shorter slice: the front of the same buffer
+        np.testing.assert_array_equal(second, fresh[4:7])
+        assert np.shares_memory(first, second)
+        assert not np.shares_memory(fresh[0:4], fresh[0:4])
+
+
+def test_extraction_reuses_one_input_buffer_only_while_it_runs(images):
+    net = Net().float()  # takes the float32 batches as they are
+    inputs = ModelInputs(images, channels=3)
+    seen = []
+    handle = net.features.conv1.register_forward_pre_hook(lambda _m, args: seen.append(args[0].data_ptr()))
+    try:
+        extract(nbx.as_model(net, batch_size=3), inputs, resolve_layers(net, ["features.conv2"]), "mean")
+    finally:
+        handle.remove()
+    assert len(seen) >= 3 and len(set(seen[1:])) == 1  # the first batch is the adapter's own copy
+    assert inputs.reuse is False and inputs[0:2] is not inputs[0:2]
 
 
 def test_activations_refuse_bad_input_with_messages_naming_it(images):

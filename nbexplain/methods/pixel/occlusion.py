@@ -141,6 +141,7 @@ def occlusion(
     image: ImageInput,
     target: int,
     progress: Callable[[float], None] | None = None,
+    scores: np.ndarray | None = None,
     *,
     window: Any = None,
     stride: Any = None,
@@ -151,7 +152,9 @@ def occlusion(
     ``window`` (pixels, an int or a (rows, columns) pair) defaults to max(4, H // 14), ``stride`` to half
     the window; ``baseline`` is what fills a window (see :func:`~.baselines.make_baseline`). Windows are
     placed as in Captum (see :func:`window_starts`). With ``stride > window`` (Captum refuses it) pixels no
-    window covers get 0, with a warning. ``progress`` is called with the fraction of windows done.
+    window covers get 0, with a warning. ``progress`` is called with the fraction of windows done. ``scores``
+    are the model's outputs for the image itself, (1, n_outputs), when the caller has them (one forward pass
+    fewer); otherwise they are predicted.
 
     Returns the attribution and ``{"engine": ...}``: how the forward passes ran, "incremental" (see
     :mod:`nbexplain.methods.incremental`; also "incremental up to <layer> (...)" when a layer it does not
@@ -168,10 +171,12 @@ def occlusion(
     row_cover, col_cover = coverage(h, rows, window[0]), coverage(w, cols, window[1])
     _warn_gaps(row_cover, col_cover, window, stride)
 
-    reference = class_scores(model.predict(x[None]))[0, target]
+    if scores is None:
+        scores = model.predict(x[None])
+    reference = class_scores(np.asarray(scores, dtype=np.float64).reshape(1, -1))[0, target]
     outputs, engine = _occluded_outputs(model, x, fill, rows, cols, window, progress)
-    scores = class_scores(outputs)[:, target]
-    drop = (reference - scores).reshape(len(rows), len(cols))
+    occluded = class_scores(outputs)[:, target]
+    drop = (reference - occluded).reshape(len(rows), len(cols))
     total = row_cover.T.astype(np.float64) @ drop @ col_cover.astype(np.float64)
     count = np.outer(row_cover.sum(0), col_cover.sum(0))
     per_pixel = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
