@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from .blas import one_blas_thread
+
 
 def is_torch_module(obj: Any) -> bool:
     """True for a ``torch.nn.Module`` (without importing torch: only an imported torch can have made one)."""
@@ -77,14 +79,16 @@ def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
         """Eval mode for a whole run of batches (``Model.predict``), switched only where a module is training:
         ``train()``/``eval()`` walk every module through ``__setattr__``, and even the walk that finds the
         training ones costs ~1% of a small CNN's batch, so it is done once per run, not once per batch.
-        Nested (or overlapping) runs share it; the last to end restores the modules."""
+        Nested (or overlapping) runs share it; the last to end restores the modules. numpy's BLAS runs on one
+        thread meanwhile (:mod:`.blas`)."""
         if held["depth"] == 0:
             held["switched"] = [m for m in module.modules() if m.training]
             for m in held["switched"]:
                 m.training = False
         held["depth"] += 1
         try:
-            yield
+            with one_blas_thread():  # numpy work between the batches leaves no BLAS worker spinning
+                yield
         finally:
             held["depth"] -= 1
             if held["depth"] == 0:

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..._types import Progress
 from ..._validation import check_choice, check_int, check_seed
+from ...adapters.blas import one_blas_thread
 from ...errors import InputError
 from .game import FunctionGame, as_game
 from .masks import MAX_ENUMERATED_PLAYERS, all_coalitions, popcount
@@ -337,7 +338,8 @@ def kernel_shap(
     y = (values - base) - zf[:, -1:] * total
     x = zf[:, :-1] - zf[:, -1:]
     sw = np.sqrt(weight)[:, None]
-    coef, *_ = np.linalg.lstsq(x * sw, y * sw, rcond=None)
+    with one_blas_thread():  # a small fit between the model's passes (see nbexplain.adapters.blas)
+        coef, *_ = np.linalg.lstsq(x * sw, y * sw, rcond=None)
     phi = np.vstack([coef, total - coef.sum(0)])
     return ShapleyValues(phi, base, full, phi.sum(0) - total, None, len(z) + 2, "kernel")
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..._validation import check_number, check_positive
+from ...adapters.blas import one_blas_thread
 from ...errors import InputError
 
 
@@ -87,23 +88,6 @@ def weighted_r2(y: np.ndarray, prediction: np.ndarray, sample_weight: np.ndarray
     return np.where(total > 0, r2, np.where(residual > 0, 0.0, 1.0))
 
 
-_CONTROLLER = None
-
-
-def _one_blas_thread():
-    """A context limiting BLAS to one thread (threadpoolctl, when installed; else nothing)."""
-    global _CONTROLLER
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        import contextlib
-
-        return contextlib.nullcontext()
-    if _CONTROLLER is None:  # finding the BLAS libraries once costs milliseconds; limiting them, microseconds
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
-
-
 def fit_weighted_ridge(Z, y, sample_weight=None, alpha: float = 1.0) -> Surrogate:
     """Fit ``y ~ Z @ coef + intercept`` by ridge regression with sample weights (LIME's surrogate).
 
@@ -142,7 +126,7 @@ def fit_weighted_ridge(Z, y, sample_weight=None, alpha: float = 1.0) -> Surrogat
     y_mean = w @ target / total
     zc, yc = z - z_mean, target - y_mean
     sw = np.sqrt(w)
-    with _one_blas_thread():  # small products: threads only cost here (seconds on a busy machine)
+    with one_blas_thread():  # small products: threads only cost here (seconds on a busy machine)
         a = (zc * sw[:, None]).T @ (zc * sw[:, None]) + alpha * np.eye(z.shape[1])
         b = (zc * w[:, None]).T @ yc
         coef = np.linalg.lstsq(a, b, rcond=None)[0] if alpha == 0 else np.linalg.solve(a, b)

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..._validation import check_int_pair
+from ...adapters.blas import one_blas_thread
 from ...adapters.lazy import LazyRows
 from ...adapters.model import Model, image_batch
 from ...adapters.outputs import class_scores
@@ -177,7 +178,8 @@ def occlusion(
     outputs, engine = _occluded_outputs(model, x, fill, rows, cols, window, progress)
     occluded = class_scores(outputs)[:, target]
     drop = (reference - occluded).reshape(len(rows), len(cols))
-    total = row_cover.T.astype(np.float64) @ drop @ col_cover.astype(np.float64)
+    with one_blas_thread():  # small products: more threads gain nothing and would spin beside the next passes
+        total = row_cover.T.astype(np.float64) @ drop @ col_cover.astype(np.float64)
     count = np.outer(row_cover.sum(0), col_cover.sum(0))
     per_pixel = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
     return np.broadcast_to(per_pixel.astype(np.float32), (c, h, w)).copy(), {"engine": engine}
