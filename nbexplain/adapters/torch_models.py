@@ -52,9 +52,10 @@ def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
 
     The caller's batch is never written: perturbation methods reuse one buffer from batch to batch and
     rewrite only what changes, so a model that edits its input in place (``x.sub_(mean)``, a first
-    ``ReLU(inplace=True)``) would silently corrupt every later batch. The first call runs on a copy, and
-    every call watches the tensor's version counter; a model seen writing its input gets a copy of every
-    batch from then on (``layout["writes_input"]``)."""
+    ``ReLU(inplace=True)``) would silently corrupt every later batch. Until the module is seen leaving its
+    input alone it gets its own copy, and every call watches the version counter of the tensor the module
+    was given (a copy made for the layout counts: the module's behaviour is learned all the same); a model
+    seen writing its input gets a copy of every batch from then on (``layout["writes_input"]``)."""
     import torch
 
     params = list(module.parameters())
@@ -62,15 +63,34 @@ def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
     dtype = params[0].dtype if params and params[0].is_floating_point() else torch.float32
     layout = {"channels_last": channels_last_wanted(module, device), "writes_input": None}
 
-    def run(t):
+    def laid_out(t):
+        """``t`` in the layout the module runs fastest (a copy when it is not already laid out so)."""
         if layout["channels_last"] and t.ndim == 4:
-            try:
-                return module(t.contiguous(memory_format=torch.channels_last))
-            except RuntimeError:
-                y = module(t.contiguous())  # the model's own error, if it fails this way too
-                layout["channels_last"] = False
-                return y
-        return module(t.contiguous())
+            return t.contiguous(memory_format=torch.channels_last)
+        return t.contiguous()
+
+    def own(x, caller: int):
+        """``x``, or its copy when it is the caller's memory and the module may write into it."""
+        if layout["writes_input"] is not False and x.untyped_storage().data_ptr() == caller:
+            return x.clone(memory_format=torch.preserve_format)
+        return x
+
+    def run(t, caller: int):
+        """The module's outputs for ``t`` (``caller``: the address of the caller's memory), and the tensor the
+        module was given, made outside inference mode, so that its version counter sees the module write
+        into it (also into a copy made for the layout: then the caller's memory was never at risk)."""
+        x = own(laid_out(t), caller)
+        try:
+            with torch.inference_mode():
+                return module(x), x
+        except RuntimeError:
+            if not (layout["channels_last"] and t.ndim == 4):
+                raise
+        x = own(t.contiguous(), caller)  # a module that cannot take channels last (a .view() of a conv's output)
+        with torch.inference_mode():
+            y = module(x)  # the model's own error, if it fails this way too
+        layout["channels_last"] = False
+        return y, x
 
     held = {"depth": 0, "switched": []}  # inside evaluating(): the modules switched to eval mode
 
@@ -103,13 +123,12 @@ def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
         array = np.asarray(batch)
         if array.ndim and min(array.strides) < 0:
             array = np.ascontiguousarray(array)
-        # made outside inference mode, so that its version counter sees the model write into it
         t = torch.from_numpy(array)
-        if layout["writes_input"] is not False:  # unknown yet, or known to: the model gets its own copy
-            t = t.clone(memory_format=torch.preserve_format)
-        with torch.inference_mode():
-            y = run(t if t.dtype == dtype and device.type == "cpu" else t.to(device=device, dtype=dtype))
-        if t._version:
+        caller = t.untyped_storage().data_ptr()
+        if t.dtype != dtype or device.type != "cpu":
+            t = t.to(device=device, dtype=dtype)
+        y, given = run(t, caller)
+        if given._version:
             layout["writes_input"] = True
         elif layout["writes_input"] is None:
             layout["writes_input"] = False

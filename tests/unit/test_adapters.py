@@ -236,6 +236,20 @@ def test_a_model_that_edits_its_input_gets_copies_and_occlusion_stays_exact():
     np.testing.assert_array_equal(image, before)
 
 
+def test_a_write_into_a_layout_copy_is_seen_and_the_callers_buffer_is_never_written():
+    """The first batch needs a copy for the layout (C order for a channels-last CNN): the model writes that
+    copy, which must count, so that the next batch, already channels last, is not handed over unguarded."""
+    net = EditsItsInput().eval()
+    model = nbx.as_model(net, batch_size=2)
+    c_order = np.random.default_rng(0).random((2, 3, 8, 8)).astype(np.float32)
+    model.predict(c_order)
+    assert model._forward.layout == {"channels_last": True, "writes_input": True}
+    last = np.ascontiguousarray(c_order.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)  # channels last memory
+    before = last.copy()
+    np.testing.assert_allclose(model.predict(last), model.predict(c_order), rtol=1e-6)
+    np.testing.assert_array_equal(last, before)
+
+
 def test_a_model_that_leaves_its_input_alone_reads_the_callers_batch_without_a_copy(cnn):
     seen = []
     cnn.register_forward_pre_hook(lambda _m, args: seen.append(args[0].data_ptr()))
