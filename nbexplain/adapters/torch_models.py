@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -93,6 +94,7 @@ def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
         return y, x
 
     held = {"depth": 0, "switched": []}  # inside evaluating(): the modules switched to eval mode
+    lock = threading.Lock()  # a widget's worker thread and the notebook may predict at once
 
     @contextlib.contextmanager
     def evaluating():
@@ -101,20 +103,22 @@ def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
         training ones costs ~1% of a small CNN's batch, so it is done once per run, not once per batch.
         Nested (or overlapping) runs share it; the last to end restores the modules. numpy's BLAS runs on one
         thread meanwhile (:mod:`.blas`)."""
-        if held["depth"] == 0:
-            held["switched"] = [m for m in module.modules() if m.training]
-            for m in held["switched"]:
-                m.training = False
-        held["depth"] += 1
+        with lock:
+            if held["depth"] == 0:
+                held["switched"] = [m for m in module.modules() if m.training]
+                for m in held["switched"]:
+                    m.training = False
+            held["depth"] += 1
         try:
             with one_blas_thread():  # numpy work between the batches leaves no BLAS worker spinning
                 yield
         finally:
-            held["depth"] -= 1
-            if held["depth"] == 0:
-                for m in held["switched"]:
-                    m.training = True
-                held["switched"] = []
+            with lock:
+                held["depth"] -= 1
+                if held["depth"] == 0:
+                    for m in held["switched"]:
+                        m.training = True
+                    held["switched"] = []
 
     def forward(batch: np.ndarray):
         if not held["depth"]:
