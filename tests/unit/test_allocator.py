@@ -113,9 +113,10 @@ def test_a_batch_that_frees_more_than_64_mib_is_reused_too():
     # six batches of ~100 MB of activations: a steady heap faults a few maps in once (0-12,544 pages measured),
     # not the ~110,000 pages of every batch's maps again
     assert faults() < 25_000
-    # glibc's own end point (32 MiB mapped, 64 MiB kept) hands them back and faults them in again (in one of up
-    # to six fresh processes, as above; measured: 4 of 6)
+    # glibc's own end point (32 MiB mapped, 64 MiB kept) hands them back and faults them in again: in some fresh
+    # processes only (which depends on how the two threads' allocations interleave; measured: 4-5 of 8 above
+    # 25,000, 2-5 of 8 above 50,000), so in the first of up to twelve that does
     runs = []
-    while len(runs) < 6 and not any(f > 50_000 for f in runs):
+    while len(runs) < 12 and not any(f > 25_000 for f in runs):
         runs.append(faults(MALLOC_MMAP_THRESHOLD_="33554432", MALLOC_TRIM_THRESHOLD_="67108864"))
-    assert max(runs) > 50_000, runs
+    assert max(runs) > 25_000, runs
