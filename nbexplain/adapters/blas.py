@@ -17,10 +17,11 @@ is the BLAS.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from collections.abc import Iterator
 
-_controller: list = []  # one threadpoolctl.ThreadpoolController, made at the first use (it scans the libraries)
+_controller: list = []  # [threadpoolctl.ThreadpoolController or None, the number of modules imported when made]
 _lock = threading.Lock()
 
 
@@ -36,15 +37,18 @@ def one_blas_thread() -> Iterator[None]:
 
 
 def _blas_controller():
+    """threadpoolctl's view of the BLAS libraries loaded, made again when modules were imported since (a new
+    extension may bring its own BLAS; finding the libraries costs ~2 ms, limiting them ~7 µs)."""
     with _lock:
-        if not _controller:
+        if not _controller or _controller[1] != len(sys.modules):
             try:
                 from threadpoolctl import ThreadpoolController
 
                 controller = ThreadpoolController().select(user_api="blas")
-                _controller.append(controller if controller.lib_controllers else None)
+                found = controller if controller.lib_controllers else None
             except Exception:  # not installed, or a library it cannot read: leave the threads as they are
-                _controller.append(None)
+                found = None
+            _controller[:] = [found, len(sys.modules)]
         return _controller[0]
 
 

@@ -43,6 +43,15 @@ def channels_last_wanted(module, device) -> bool:
     return device.type == "cpu" and any(isinstance(m, torch.nn.Conv2d) for m in module.modules())
 
 
+_EVAL_LOCK = threading.Lock()
+
+
+def _eval_lock() -> threading.Lock:
+    """The lock around eval-mode switching (a widget's worker thread and the notebook may predict at once),
+    reached through a module-level function so that a model pickled for a Dask worker carries no lock."""
+    return _EVAL_LOCK
+
+
 def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
     """The module as a numpy function, on its parameters' device and dtype, in eval and inference mode.
 
@@ -94,7 +103,6 @@ def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
         return y, x
 
     held = {"depth": 0, "switched": []}  # inside evaluating(): the modules switched to eval mode
-    lock = threading.Lock()  # a widget's worker thread and the notebook may predict at once
 
     @contextlib.contextmanager
     def evaluating():
@@ -103,7 +111,7 @@ def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
         training ones costs ~1% of a small CNN's batch, so it is done once per run, not once per batch.
         Nested (or overlapping) runs share it; the last to end restores the modules. numpy's BLAS runs on one
         thread meanwhile (:mod:`.blas`)."""
-        with lock:
+        with _eval_lock():
             if held["depth"] == 0:
                 held["switched"] = [m for m in module.modules() if m.training]
                 for m in held["switched"]:
@@ -113,7 +121,7 @@ def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
             with one_blas_thread():  # numpy work between the batches leaves no BLAS worker spinning
                 yield
         finally:
-            with lock:
+            with _eval_lock():
                 held["depth"] -= 1
                 if held["depth"] == 0:
                     for m in held["switched"]:
