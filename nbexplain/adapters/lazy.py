@@ -46,9 +46,31 @@ class LazyRows:
         raise NotImplementedError
 
 
+class ReusedBuffer:
+    """The one buffer a lazy batch writes its rows into, batch after batch (no fresh memory per batch; a batch
+    is valid until the next one is built, which is how the model adapter uses it). It is made again only when
+    a batch needs more rows than it holds, or another ``key`` (a memory layout, a sample shape)."""
+
+    def __init__(self) -> None:
+        self._array: np.ndarray | None = None
+        self._key: object = None
+
+    def take(self, n: int, key: object, make) -> tuple[np.ndarray, bool]:
+        """The first ``n`` rows, and True when they are new memory (``make(n)`` was called: nothing of an
+        earlier batch is in them)."""
+        fresh = self._array is None or len(self._array) < n or self._key != key
+        if fresh:
+            self._array, self._key = make(n), key
+        return self._array[:n], fresh
+
+    def release(self) -> None:
+        """Hand the memory back (the next batch makes a new buffer)."""
+        self._array, self._key = None, None
+
+
 def is_lazy(x) -> bool:
     """True for an object the adapter can slice as a batch without converting it (an array or a lazy batch)."""
     return hasattr(x, "shape") and hasattr(x, "dtype") and hasattr(x, "__getitem__")
 
 
-__all__ = ["LazyRows", "is_lazy"]
+__all__ = ["LazyRows", "ReusedBuffer", "is_lazy"]

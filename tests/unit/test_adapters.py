@@ -419,6 +419,28 @@ def test_torch_batches_cover_everything_once(batch):
     assert [len(s) for s in seen] == [5] * 7 + [2]
 
 
+def test_a_reused_buffer_is_made_again_only_for_more_rows_or_another_key():
+    from nbexplain.adapters.lazy import ReusedBuffer
+
+    made = []
+    buffer = ReusedBuffer()
+
+    def make(n):
+        made.append(n)
+        return np.zeros((n, 3))
+
+    a, fresh = buffer.take(4, "c", make)
+    assert fresh and a.shape == (4, 3)
+    b, fresh = buffer.take(2, "c", make)  # fewer rows: the front of the same memory
+    assert not fresh and b.shape == (2, 3) and np.shares_memory(a, b)
+    _, fresh = buffer.take(5, "c", make)  # more rows
+    assert fresh
+    _, fresh = buffer.take(5, "last", make)  # another layout
+    assert fresh and made == [4, 5, 5]
+    buffer.release()
+    assert buffer.take(1, "last", make)[1] and made == [4, 5, 5, 1]
+
+
 def test_lazy_batch_is_sliced_not_materialised(cnn):
     data = np.random.default_rng(2).random((9, 3, 16, 16))
     spans = []

@@ -25,7 +25,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..._types import Progress
-from ...adapters.lazy import LazyRows
+from ...adapters.lazy import LazyRows, ReusedBuffer
 from ...adapters.model import image_batch
 from ...errors import InputError
 from ...inputs.images import ImageInput, as_image
@@ -472,14 +472,12 @@ class Perturbed(LazyRows):
     def __init__(self, game: SuperpixelGame, z: np.ndarray, fi: np.ndarray):
         super().__init__(len(z), game.image.tensor.shape, np.float32)
         self.game, self.z, self.fi = game, z, fi
-        self._buffer: np.ndarray | None = None
-        self._last = False  # the buffer's layout
+        self._buffer = ReusedBuffer()
 
     def build(self, start: int, stop: int) -> np.ndarray:
         last = self.game.model.channels_last  # the layout the model runs fastest (see Model.channels_last)
-        if self._buffer is None or len(self._buffer) < stop - start or self._last != last:
-            self._buffer, self._last = image_batch(stop - start, self.shape[1:], np.float32, last), last
-        return self.game.render(self.z[start:stop], self.fi[start:stop], out=self._buffer, channels_last=last)
+        out, _ = self._buffer.take(stop - start, last, lambda n: image_batch(n, self.shape[1:], np.float32, last))
+        return self.game.render(self.z[start:stop], self.fi[start:stop], out=out, channels_last=last)
 
 
 def game_for(model: Any, image: Any, segmentation: Any, fill: Any, target: Any, output: str | None,

@@ -27,7 +27,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..._validation import check_int_pair
 from ...adapters.blas import one_blas_thread
-from ...adapters.lazy import LazyRows
+from ...adapters.lazy import LazyRows, ReusedBuffer
 from ...adapters.model import Model, image_batch
 from ...adapters.outputs import class_scores
 from ...errors import InputError
@@ -69,7 +69,7 @@ class Occluded(LazyRows):
         # channels last (contiguous rows of every window)
         self._sources = tuple(np.ascontiguousarray(a.transpose(1, 2, 0)) for a in (image, fill)) if channels_last \
             else (image, fill)
-        self._buffer: np.ndarray | None = None
+        self._buffer = ReusedBuffer()
         self._filled: list[int] = []  # the window held by each row of the buffer (-1: none)
 
     def _spans(self, i: int) -> tuple[slice, slice]:
@@ -79,12 +79,12 @@ class Occluded(LazyRows):
     def build(self, start: int, stop: int) -> np.ndarray:
         n = stop - start
         image, fill = self._sources
-        if self._buffer is None or len(self._buffer) < n:
-            self._buffer = image_batch(n, self.image.shape, self.image.dtype, self.channels_last)
-            self._filled = [-1] * n
-            (self._buffer.transpose(0, 2, 3, 1) if self.channels_last else self._buffer)[...] = image[None]
-        batch = self._buffer[:n]
+        batch, fresh = self._buffer.take(
+            n, None, lambda size: image_batch(size, self.image.shape, self.image.dtype, self.channels_last))
         rows = batch.transpose(0, 2, 3, 1) if self.channels_last else batch
+        if fresh:
+            self._filled = [-1] * n
+            rows[...] = image[None]
         for k, i in enumerate(range(start, stop)):
             if self._filled[k] >= 0:  # put back what the last window of this row covered
                 ys, xs = self._spans(self._filled[k])

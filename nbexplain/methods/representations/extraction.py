@@ -27,7 +27,7 @@ import numpy as np
 
 from ..._types import Progress
 from ..._validation import nearest
-from ...adapters.lazy import LazyRows, is_lazy
+from ...adapters.lazy import LazyRows, ReusedBuffer, is_lazy
 from ...adapters.model import Model
 from ...errors import InputError, ModelError
 
@@ -90,9 +90,20 @@ class ModelInputs(LazyRows):
         elif self.layout == "nhw":
             sample = (1, *sample)
         self.on_slice = on_slice
-        self.reuse = False
-        self._buffer: np.ndarray | None = None
+        self._reuse = False
+        self._buffer = ReusedBuffer()
         super().__init__(source.shape[0], sample, self.out_dtype)
+
+    @property
+    def reuse(self) -> bool:
+        """Whether slices are written into one reused buffer; switched off, the buffer is handed back."""
+        return self._reuse
+
+    @reuse.setter
+    def reuse(self, on: bool) -> None:
+        self._reuse = bool(on)
+        if not on:
+            self._buffer.release()
 
     def build(self, start: int, stop: int) -> np.ndarray:
         if self.on_slice is not None:
@@ -117,13 +128,11 @@ class ModelInputs(LazyRows):
         return out.transpose(0, 3, 1, 2) if self.layout == "nhwc" else out
 
     def _output(self, shape: tuple[int, ...]) -> np.ndarray:
-        """Where a slice of ``shape`` is converted: a new array, or with :attr:`reuse` the front of one buffer
-        (grown to the largest slice asked for)."""
-        if not self.reuse:
+        """Where a slice of ``shape`` is converted: a new array, or with :attr:`reuse` the front of one buffer."""
+        if not self._reuse:
             return np.empty(shape, dtype=self.out_dtype)
-        if self._buffer is None or self._buffer.shape[0] < shape[0] or self._buffer.shape[1:] != shape[1:]:
-            self._buffer = np.empty(shape, dtype=self.out_dtype)
-        return self._buffer[:shape[0]]
+        out, _ = self._buffer.take(shape[0], shape[1:], lambda n: np.empty((n, *shape[1:]), dtype=self.out_dtype))
+        return out
 
 
 def _scaled(batch: np.ndarray, out: np.ndarray) -> None:
@@ -394,7 +403,7 @@ def extract(model: Model, inputs: ModelInputs, layers: list[tuple[str, Any]], po
     finally:
         for h in handles:
             h.remove()
-        inputs.on_slice, inputs.reuse, inputs._buffer = None, False, None
+        inputs.on_slice, inputs.reuse = None, False  # the buffer handed back
     silent = [name for name, v in recorder.values.items() if v is None]
     if silent:
         raise InputError(f"layers {silent} produced no output during the forward pass: are they used by the "
