@@ -184,6 +184,52 @@ def test_superpixel_games_run_incrementally_by_superposition_and_exactly(net, im
     close(got, expected)
 
 
+def test_superposition_assembles_the_stems_output_of_each_coalition_into_one_reused_buffer(net, image):
+    from nbexplain.methods.incremental.stem import Responses
+
+    game = nbx.SuperpixelGame(net, image, "grid", rows=4, cols=4)
+    engine = game._engine(0)
+    b = game._boxes
+    responses = Responses(engine, np.ascontiguousarray(game.image.tensor), game.fills[0], game.labels,
+                          (b.top, b.bottom, b.left, b.right))
+    z = coalitions(game.n_players, np.random.default_rng(3))
+    with torch.inference_mode():  # the stem (convolution and batch-norm) run on the rendered images
+        expected = net.stem[1](net.stem[0](torch.from_numpy(game.render(z)))).numpy()
+    buffer = responses.buffer()
+    first = responses.assemble(z[:20], buffer)
+    close(first.numpy(), expected[:20])
+    assert first.is_contiguous(memory_format=torch.channels_last)
+    second = responses.assemble(z[20:30], buffer)  # fewer rows: the front of the same memory
+    assert second.data_ptr() == first.data_ptr()
+    close(second.numpy(), expected[20:30])
+    close(responses.assemble(z).numpy(), expected)  # without a buffer: new memory
+
+
+def test_a_run_frees_each_map_after_its_last_reader():
+    """A run through the traced graph drops each map once no later layer reads it, as the model's own forward
+    pass does (holding every map of a batch to the end made the layers after a superposed stem 12 % slower;
+    incremental runs drop theirs the same way)."""
+    import weakref
+
+    from nbexplain.methods.incremental.engine import IncrementalModel
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1),
+                          nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                          nn.Linear(4, 3)).eval()
+    engine = IncrementalModel(model, np.random.default_rng(0).random((3, 16, 16)).astype(np.float32))
+    maps = torch.rand(2, 4, 16, 16)
+    with torch.inference_mode():
+        expected = model[2:](maps).numpy()
+    early: list = []
+    alive_at_the_end: list = []
+    model[2].register_forward_hook(lambda _m, _i, out: early.append(weakref.ref(out)))
+    model[5].register_forward_hook(lambda _m, _i, _o: alive_at_the_end.append(early[-1]() is not None))
+    got = engine.run_from(engine.stem(), maps)
+    close(got, expected)
+    assert alive_at_the_end == [False]  # the first ReLU's output is gone once the second convolution read it
+
+
 def test_several_fills_and_backgrounds(net, image):
     rng = np.random.default_rng(2)
     game = nbx.SuperpixelGame(net, image, "grid", rows=4, cols=4, fill="grey")

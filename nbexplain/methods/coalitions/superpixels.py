@@ -33,6 +33,7 @@ from ...inputs.segmentation import Segmentation, segment
 from ..incremental.patches import (
     CROSSOVER,
     MIN_SAVED_PASSES,
+    STEM_CROSSOVER,
     engine_for,
     not_worth_it,
     predict_checked,
@@ -229,8 +230,10 @@ class SuperpixelGame(CoalitionGame):
             responses, engine = stem
             zs, fis = z[rows], fi[rows]
             span = len(rows) / total
+            buffer = responses.buffer()  # this call's: the batches reuse one output
             got = predict_checked(self.model, engine, len(rows),
-                                  lambda a, b, zs=zs, e=engine, r=responses: e.run_from(r.cut, r.assemble(zs[a:b])),
+                                  lambda a, b, zs=zs, e=engine, r=responses, buffer=buffer:
+                                  e.run_from(r.cut, r.assemble(zs[a:b], buffer)),
                                   check(engine, zs, fis), ("stem", int(f)), responses.fraction,
                                   _part(progress, offset / total, span))
             offset += len(rows)
@@ -258,13 +261,13 @@ class SuperpixelGame(CoalitionGame):
         if why_not(self.model) is not None:
             return str(why_not(self.model))
         if fill not in self._stems:
-            if n_rows * (1 - CROSSOVER) < MIN_SAVED_PASSES:  # not worth making the responses for so few
+            if n_rows * (1 - CROSSOVER) < MIN_SAVED_PASSES:  # too few to pay for making the responses
                 return f"{n_rows} coalition(s) are too few to pay for the set-up"
-            image_engine, fill_engine = self._engine(IMAGE), self._engine(fill)
-            if image_engine is None or fill_engine is None:
+            fill_engine = self._engine(fill)
+            if fill_engine is None:
                 reason = "no engine"
-            elif not (image_engine.supported and fill_engine.supported):
-                reason = str(image_engine.reason or fill_engine.reason)
+            elif not fill_engine.supported:
+                reason = str(fill_engine.reason)
             elif fill_engine.stem() is None:
                 reason = "the model has no linear stem (a convolution first) and the changed boxes are large"
             else:
@@ -272,11 +275,11 @@ class SuperpixelGame(CoalitionGame):
 
                 b = self._boxes
                 image = np.ascontiguousarray(self.image.tensor, dtype=np.float32)
-                responses = Responses(image_engine, fill_engine, image, self.fills[fill], self.labels,
+                responses = Responses(fill_engine, image, self.fills[fill], self.labels,
                                       (b.top, b.bottom, b.left, b.right))
-                reason = responses if responses.fraction < CROSSOVER else (
+                reason = responses if responses.fraction < STEM_CROSSOVER else (
                     f"superposition through the linear stem would cost an estimated {responses.fraction:.0%} of "
-                    f"a forward pass (it pays off below {CROSSOVER:.0%})")
+                    f"a forward pass (it pays off below {STEM_CROSSOVER:.0%})")
             self._stems[fill] = reason
         found = self._stems[fill]
         if isinstance(found, str):

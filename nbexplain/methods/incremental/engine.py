@@ -218,6 +218,7 @@ class IncrementalModel:
                 self.graph = traced
                 self.nodes = list(traced.graph.nodes)
                 self.named = dict(traced.named_modules())
+                self.dead_after = _dead_after(self.nodes)
             try:
                 if self.graph is not None:
                     try:  # channels last, as the patches run: the same kernels, so an unchanged patch gives
@@ -591,6 +592,7 @@ class IncrementalModel:
                     return _as_outputs(fx.node.map_arg(current.args[0], env.__getitem__))
                 elif after:
                     env[current] = self._execute(current, env)
+                _forget(env, self.dead_after[current])
         raise RuntimeError("the traced graph has no output")
 
     def _run(self, plan: Plan, start: int, stop: int, patches: Any, until: fx.Node | None = None) -> Any:
@@ -624,6 +626,7 @@ class IncrementalModel:
                     env[node] = self._execute(node, {**env, **{m: self._whole(m, env[m], boxes[m]) for m in maps}})
                 else:
                     env[node] = self._execute(node, env)
+            _forget(env, self.dead_after[node])
         raise RuntimeError("the traced graph has no output")
 
     def _apply(self, node: fx.Node, env: dict, boxes: dict[fx.Node, Box], plan: Plan, start: int, stop: int):
@@ -730,6 +733,25 @@ class IncrementalModel:
                 value = getattr(value, part)
             return value
         raise RuntimeError(f"cannot run node {node.op}")
+
+
+def _dead_after(nodes: list[fx.Node]) -> dict[fx.Node, list[fx.Node]]:
+    """For each node, the nodes whose values no later node reads: a run drops them from its values, so a
+    batch's maps are freed as the model's own forward pass frees them (and their memory is reused while it is
+    still in the cache, instead of every map of the batch held to the end)."""
+    dead: dict[fx.Node, list[fx.Node]] = {node: [] for node in nodes}
+    seen: set[fx.Node] = set()
+    for node in reversed(nodes):
+        for used in node.all_input_nodes:
+            if used not in seen:
+                seen.add(used)
+                dead[node].append(used)
+    return dead
+
+
+def _forget(env: dict, nodes: list[fx.Node]) -> None:
+    for node in nodes:
+        env.pop(node, None)
 
 
 class _Boxes(dict):

@@ -15,7 +15,8 @@ output for it must agree; if it does not, the engine is dropped and the caller r
 
 Whether it pays off is decided from the changed area: :attr:`~.engine.Plan.fraction` is the estimated cost
 of the plan against full forward passes, and :data:`CROSSOVER` the fraction above which full forward passes
-are faster (measured by ``benchmarks/superpixels.py``); :func:`worth_it` says it.
+are faster (measured by ``benchmarks/superpixels.py``); :func:`worth_it` says it. Superposition through a
+linear stem has its own, :data:`STEM_CROSSOVER`.
 
 Examples
 --------
@@ -48,6 +49,11 @@ if TYPE_CHECKING:  # the engine imports torch: only when a torch model is explai
 #: estimated cost (a fraction of full forward passes) above which full forward passes are used instead:
 #: where the measured times cross on the ResNet-18-shaped CNN (benchmarks/superpixels.py, "crossover")
 CROSSOVER = 0.8
+#: the same for superposition through a linear stem (:mod:`.stem`): on the ResNet-18-shaped CNN
+#: (benchmarks/superpixels.py, random coalitions against rendering and full forward passes) estimated 0.75,
+#: 0.83 and 0.94 at widths 8, 16 and 64, measured 0.66-0.75, 0.80-0.90 and 0.87 in runs of the same day:
+#: the estimate is within about 0.1, so 0.9 keeps a margin below where it stops paying
+STEM_CROSSOVER = 0.9
 #: engines (their cached activations) kept per model, most recent first
 ENGINES_PER_MODEL = 2
 #: largest batch of patches
@@ -207,4 +213,4 @@ def predict_patches(model: Model, engine: IncrementalModel, plan: Plan, build: C
                            ("patches", plan.h, plan.w), plan.fraction, progress)
 
 
-__all__ = ["CROSSOVER", "ENABLED", "disabled", "engine_for", "why_not", "forget", "not_worth_it", "predict_checked", "predict_patches", "worth_it"]
+__all__ = ["CROSSOVER", "STEM_CROSSOVER", "ENABLED", "disabled", "engine_for", "why_not", "forget", "not_worth_it", "predict_checked", "predict_patches", "worth_it"]
