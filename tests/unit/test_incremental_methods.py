@@ -205,6 +205,34 @@ def test_superposition_assembles_the_stems_output_of_each_coalition_into_one_reu
     close(responses.assemble(z).numpy(), expected)  # without a buffer: new memory
 
 
+def test_engines_and_superpositions_are_kept_per_network_and_made_again_after_training(image):
+    """A fresh ``as_model`` of the same network (each ``nbx.lime_image(net, ...)`` makes one) reuses the
+    engine's reference run and the superpixels' responses; a weight changed in place makes them again, and
+    the outputs follow the new weights."""
+    from nbexplain.methods.incremental.patches import engine_for
+
+    net = SmallResNet().eval()
+    x = np.ascontiguousarray(image.transpose(2, 0, 1))
+    assert engine_for(nbx.as_model(net), x) is engine_for(nbx.as_model(net), x)
+    z = np.random.default_rng(4).random((40, 16)) < 0.5
+    first = nbx.SuperpixelGame(net, image, "grid", rows=4, cols=4)
+    first.outputs(z)
+    second = nbx.SuperpixelGame(net, image, "grid", rows=4, cols=4)
+    second.outputs(z[::-1].copy())
+    assert "superposition" in second.engine, second.engine
+    assert second._stems[0] is first._stems[0] and second._engines[0] is first._engines[0]
+
+    before = engine_for(nbx.as_model(net), x)
+    with torch.no_grad():
+        net.stem[0].weight.mul_(1.5)  # a step of training, in place
+        net.blocks[1].bn2.running_var.add_(0.5)
+    assert engine_for(nbx.as_model(net), x) is not before
+    third = nbx.SuperpixelGame(net, image, "grid", rows=4, cols=4)
+    got = third.outputs(z)
+    assert "superposition" in third.engine and third._stems[0] is not first._stems[0]
+    close(got, nbx.as_model(net).predict(third.render(z)))
+
+
 def test_a_run_frees_each_map_after_its_last_reader():
     """A run through the traced graph drops each map once no later layer reads it, as the model's own forward
     pass does (holding every map of a batch to the end made the layers after a superposed stem 12 % slower;

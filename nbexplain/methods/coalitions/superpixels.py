@@ -271,12 +271,12 @@ class SuperpixelGame(CoalitionGame):
             elif fill_engine.stem() is None:
                 reason = "the model has no linear stem (a convolution first) and the changed boxes are large"
             else:
-                from ..incremental.stem import Responses
+                from ..incremental.stem import responses_for
 
                 b = self._boxes
                 image = np.ascontiguousarray(self.image.tensor, dtype=np.float32)
-                responses = Responses(fill_engine, image, self.fills[fill], self.labels,
-                                      (b.top, b.bottom, b.left, b.right))
+                responses = responses_for(fill_engine, image, self.fills[fill], self.labels,
+                                          (b.top, b.bottom, b.left, b.right))
                 reason = responses if responses.fraction < STEM_CROSSOVER else (
                     f"superposition through the linear stem would cost an estimated {responses.fraction:.0%} of "
                     f"a forward pass (it pays off below {STEM_CROSSOVER:.0%})")

@@ -51,9 +51,10 @@ if TYPE_CHECKING:  # the engine imports torch: only when a torch model is explai
 CROSSOVER = 0.8
 #: the same for superposition through a linear stem (:mod:`.stem`): on the ResNet-18-shaped CNN
 #: (benchmarks/superpixels.py, random coalitions against rendering and full forward passes) estimated 0.75,
-#: 0.83 and 0.94 at widths 8, 16 and 64, measured 0.66-0.75, 0.80-0.90 and 0.87 in runs of the same day:
-#: the estimate is within about 0.1, so 0.9 keeps a margin below where it stops paying
-STEM_CROSSOVER = 0.9
+#: 0.83 and 0.94 at widths 8, 16 and 64, measured 0.61-0.77, 0.80-0.90 and 0.86-0.87 in four runs of one
+#: evening (LIME at width 64: 0.92 of the floor, full passes 1.02): the estimate is off by up to 0.08 either
+#: way, so at 0.95 the worst case is a few percent slower than full passes, and the usual case faster
+STEM_CROSSOVER = 0.95
 #: engines (their cached activations) kept per model, most recent first
 ENGINES_PER_MODEL = 2
 #: largest batch of patches
@@ -66,7 +67,7 @@ CHECK_TOLERANCE = 1e-4
 #: whether perturbation methods may use incremental inference at all (see :func:`disabled`)
 ENABLED = True
 
-_ENGINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_ENGINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # {torch module: {reference key: engine}}
 _SIZERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # {torch module: {patch key: sizer}}
 
 
@@ -98,23 +99,32 @@ def why_not(model: Model) -> str | None:
 
 
 def engine_for(model: Model, reference: np.ndarray) -> IncrementalModel | None:
-    """The model's incremental engine for ``reference`` (C, H, W), cached per model; None when the model's
+    """The model's incremental engine for ``reference`` (C, H, W), cached per torch module (a fresh
+    ``as_model`` of the same network, which every ``nbx.lime_image(net, ...)`` makes, finds it) and made again
+    when its weights changed in place since (training between two explanations); None when the model's
     forward passes cannot be looked into (see :func:`why_not`)."""
     if why_not(model) is not None:
         return None
     from .engine import IncrementalModel
 
     reference = np.ascontiguousarray(reference)
-    key = (reference.shape, reference.dtype.str, hashlib.sha1(reference.tobytes()).hexdigest())
-    engines = _ENGINES.setdefault(model, OrderedDict())
+    key = (reference.shape, reference.dtype.str, hashlib.sha1(reference.tobytes()).hexdigest(),
+           _weights_version(model.raw))
+    engines = _ENGINES.setdefault(model.raw, OrderedDict())
     engine = engines.get(key)
-    if engine is None or engine.module is not model.raw:
+    if engine is None:
         engine = IncrementalModel(model.raw, reference)
         engines[key] = engine
     engines.move_to_end(key, last=False)
     while len(engines) > ENGINES_PER_MODEL:
         engines.popitem()
     return engine
+
+
+def _weights_version(module) -> tuple:
+    """Changes when a parameter or buffer is written in place (an optimiser's step, ``load_state_dict``) or
+    replaced: the engine's cached activations are then out of date."""
+    return tuple((id(t), t._version) for t in (*module.parameters(), *module.buffers()))
 
 
 def worth_it(plan: Plan) -> bool:
@@ -136,7 +146,7 @@ def forget(model: Model, engine: IncrementalModel, reason: str) -> None:
     from .engine import _TRACED
 
     engine.reason = reason
-    engines = _ENGINES.get(model, {})
+    engines = _ENGINES.get(model.raw, {})
     for key in [k for k, e in engines.items() if e is engine]:
         del engines[key]
     _TRACED.pop(engine.module, None)
