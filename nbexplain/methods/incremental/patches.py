@@ -2,11 +2,12 @@
 
 The perturbation methods (occlusion, superpixel games) describe their inputs as patches of a reference
 input: N boxes of one size, a function building the patches of rows ``start:stop``, and one building whole
-inputs (for the check below). :func:`engine_for` prepares the model's
-:class:`~.engine.IncrementalModel` for the reference (cached per model), and :func:`predict_patches` runs
-the plan one batch at a time, at the batch size a :class:`~nbexplain.adapters.batching.BatchSizer`
-measures fastest (its own, per model and patch size: patches are cheaper than images, so the best batch is
-larger), checking the outputs as the model adapter does and reporting progress (which may cancel).
+inputs (for the check below). :func:`engine_for` prepares the model's :class:`~.engine.IncrementalModel`
+for the reference (cached per torch module, made again when its weights change), and
+:func:`predict_patches` runs the plan one batch at a time, at the batch size a
+:class:`~nbexplain.adapters.batching.BatchSizer` measures fastest (its own, per model and patch size: patches
+are cheaper than images, so the best batch is larger), checking the outputs as the model adapter does and
+reporting progress (which may cancel).
 
 The traced graph is what ``torch.fx`` saw when it traced the module: Python state read in ``forward`` (a
 flag, a temperature, a sleep) is frozen in it. So every call first runs the model's own forward pass on
