@@ -458,6 +458,7 @@ def measure_incremental(net, chw, labels, repeats: int, best_batch: int) -> dict
 def measure_superposition(net, chw, labels, repeats: int, best_batch: int) -> tuple[float, float] | None:
     """Superposition through the linear stem against rendering and full forward passes, for random coalitions
     (half the superpixels kept) at the best batch: (estimated, measured) fraction, in CPU time."""
+    from nbexplain.adapters.lazy import ReusedBuffer
     from nbexplain.methods.incremental.patches import STEM_CROSSOVER
     from nbexplain.methods.incremental.stem import Responses
 
@@ -471,7 +472,7 @@ def measure_superposition(net, chw, labels, repeats: int, best_batch: int) -> tu
                           (b.top, b.bottom, b.left, b.right))
     z = np.random.default_rng(1).random((4 * best_batch, game.n_players)) < 0.5
     seconds = {"superposition": np.inf, "full": np.inf}
-    buffer = responses.buffer()
+    buffer = ReusedBuffer()
     with torch.inference_mode():
         for _ in range(max(3, repeats)):
             t0 = time.process_time()

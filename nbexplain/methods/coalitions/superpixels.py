@@ -34,6 +34,7 @@ from ..incremental.patches import (
     CROSSOVER,
     MIN_SAVED_PASSES,
     STEM_CROSSOVER,
+    array_key,
     engine_for,
     not_worth_it,
     predict_checked,
@@ -132,7 +133,7 @@ class SuperpixelGame(CoalitionGame):
         self.labels = self.segmentation.labels
         self.fill_spec = fill if isinstance(fill, str) else "image"
         self.fills: list[np.ndarray] = [make_fill(self.image, self.labels, fill)]
-        self._fill_ids: dict[str, int] = {}
+        self._fill_ids: dict[tuple, int] = {}
         self._fill_bits: dict[bool, list[tuple[np.ndarray, np.ndarray]]] = {False: [], True: []}
         self._label_index: dict[bool, Any] = {}  # per layout (channels last?): each value's superpixel, for torch
         self._engines: dict[int, IncrementalModel | None] = {}  # per reference (IMAGE or a fill), shared by views
@@ -156,14 +157,13 @@ class SuperpixelGame(CoalitionGame):
         The same picture always gets the same index (the list is shared by :meth:`view` copies), so
         cached outputs stay valid.
         """
-        import hashlib
 
         array = make_fill(self.image, self.labels, fill, name)
-        digest = hashlib.sha1(array.tobytes()).hexdigest()
-        if digest not in self._fill_ids:
+        key = array_key(array)
+        if key not in self._fill_ids:
             self.fills.append(array)
-            self._fill_ids[digest] = len(self.fills) - 1
-        return self._fill_ids[digest]
+            self._fill_ids[key] = len(self.fills) - 1
+        return self._fill_ids[key]
 
     @property
     def engine(self) -> str:
@@ -230,7 +230,7 @@ class SuperpixelGame(CoalitionGame):
             responses, engine = stem
             zs, fis = z[rows], fi[rows]
             span = len(rows) / total
-            buffer = responses.buffer()  # this call's: the batches reuse one output
+            buffer = ReusedBuffer()  # this call's: its batches of stem outputs reuse one
             got = predict_checked(self.model, engine, len(rows),
                                   lambda a, b, zs=zs, e=engine, r=responses, buffer=buffer:
                                   e.run_from(r.cut, r.assemble(zs[a:b], buffer)),

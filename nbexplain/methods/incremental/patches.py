@@ -109,17 +109,31 @@ def engine_for(model: Model, reference: np.ndarray) -> IncrementalModel | None:
     from .engine import IncrementalModel
 
     reference = np.ascontiguousarray(reference)
-    key = (reference.shape, reference.dtype.str, hashlib.sha1(reference.tobytes()).hexdigest(),
-           _weights_version(model.raw))
-    engines = _ENGINES.setdefault(model.raw, OrderedDict())
-    engine = engines.get(key)
-    if engine is None:
-        engine = IncrementalModel(model.raw, reference)
-        engines[key] = engine
-    engines.move_to_end(key, last=False)
-    while len(engines) > ENGINES_PER_MODEL:
-        engines.popitem()
-    return engine
+    return most_recent(_ENGINES, model.raw, array_key(reference) + (_weights_version(model.raw),),
+                       lambda: IncrementalModel(model.raw, reference), ENGINES_PER_MODEL)
+
+
+def array_key(*arrays: np.ndarray) -> tuple:
+    """A key for the contents of ``arrays``: their shapes and dtypes, and one SHA-1 of their bytes."""
+    digest = hashlib.sha1()
+    for a in arrays:
+        digest.update(np.ascontiguousarray(a).tobytes())
+    return (*((a.shape, a.dtype.str) for a in arrays), digest.hexdigest())
+
+
+def most_recent(store: weakref.WeakKeyDictionary, owner: object, key: tuple, make: Callable[[], object],
+                limit: int):
+    """What ``store`` keeps for ``owner`` under ``key``, made by ``make()`` when missing; only the ``limit``
+    most recently used are kept per owner (engines per module, superpositions per engine: large, and made
+    again in milliseconds)."""
+    kept = store.setdefault(owner, OrderedDict())
+    found = kept.get(key)
+    if found is None:
+        found = kept[key] = make()
+    kept.move_to_end(key, last=False)
+    while len(kept) > limit:
+        kept.popitem()
+    return found
 
 
 def _weights_version(module) -> tuple:
@@ -224,4 +238,4 @@ def predict_patches(model: Model, engine: IncrementalModel, plan: Plan, build: C
                            ("patches", plan.h, plan.w), plan.fraction, progress)
 
 
-__all__ = ["CROSSOVER", "STEM_CROSSOVER", "ENABLED", "disabled", "engine_for", "why_not", "forget", "not_worth_it", "predict_checked", "predict_patches", "worth_it"]
+__all__ = ["CROSSOVER", "STEM_CROSSOVER", "ENABLED", "array_key", "disabled", "engine_for", "most_recent", "why_not", "forget", "not_worth_it", "predict_checked", "predict_patches", "worth_it"]

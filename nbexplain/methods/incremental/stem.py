@@ -21,15 +21,14 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
 import weakref
-from collections import OrderedDict
 
 import numpy as np
 import torch
 
 from ...adapters.lazy import ReusedBuffer
 from .engine import ELEMENT_COST, IncrementalModel
+from .patches import array_key, most_recent
 
 #: rows of the stem's output map per band (one matrix product each): fewer rows waste less on players that
 #: meet the band in only a few of them, more rows make fewer calls (4 and 8 measured equal at 112 rows)
@@ -87,15 +86,11 @@ class Responses:
         assembly = ASSEMBLY_COST * sum(len(players) * matrix.shape[1] for _, _, players, matrix in self.bands)
         self.fraction = (total - fill_engine.stem_cost - ELEMENT_COST * image.size + assembly) / total
 
-    def buffer(self) -> ReusedBuffer:
-        """Where :meth:`assemble` may write batch after batch (one per caller: a batch is valid until the next)."""
-        return ReusedBuffer()
-
     def assemble(self, coalitions: np.ndarray, buffer: ReusedBuffer | None = None) -> torch.Tensor:
         """The stem's output maps (B, C, h, w) of coalitions (B, M) bool, with their channels last in memory
         (as the layers after the stem run): per band of rows, ``[1, z] @ [stem(fill); responses]`` over the
         players whose box meets the band, written straight into the band's rows of the output; into the
-        front of ``buffer`` when given (overwritten by the next batch)."""
+        front of ``buffer`` when given (one per caller: overwritten by the caller's next batch)."""
         z = torch.from_numpy(np.asarray(coalitions, dtype=bool))
         n = len(z)
         weights = torch.ones((n, self.n_players + 1), dtype=self.dtype)  # column 0: the fill's map
@@ -119,17 +114,8 @@ def responses_for(fill_engine: IncrementalModel, image: np.ndarray, fill: np.nda
                   boxes: tuple[np.ndarray, ...]) -> Responses:
     """:class:`Responses` of the players ``labels`` of ``image`` over the fill of ``fill_engine``, made once
     per image and segmentation and kept with the engine (which is made again when the weights change)."""
-    digest = hashlib.sha1(np.ascontiguousarray(image).tobytes())
-    digest.update(np.ascontiguousarray(labels).tobytes())
-    key = (image.shape, labels.shape, digest.hexdigest())
-    kept = _KEPT.setdefault(fill_engine, OrderedDict())
-    found = kept.get(key)
-    if found is None:
-        found = kept[key] = Responses(fill_engine, image, fill, labels, boxes)
-    kept.move_to_end(key, last=False)
-    while len(kept) > KEPT_PER_ENGINE:
-        kept.popitem()
-    return found
+    return most_recent(_KEPT, fill_engine, array_key(image, labels),
+                       lambda: Responses(fill_engine, image, fill, labels, boxes), KEPT_PER_ENGINE)
 
 
 def _bands(base: np.ndarray, patches: list[tuple[int, int, np.ndarray]]) -> list[tuple[int, int, torch.Tensor,
