@@ -157,7 +157,6 @@ class SuperpixelGame(CoalitionGame):
         The same picture always gets the same index (the list is shared by :meth:`view` copies), so
         cached outputs stay valid.
         """
-
         array = make_fill(self.image, self.labels, fill, name)
         key = array_key(array)
         if key not in self._fill_ids:
