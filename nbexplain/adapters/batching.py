@@ -17,7 +17,8 @@ import numpy as np
 CANDIDATES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 MIN_GAIN = 0.03  # the climb goes on past a size only if it was at least this much faster per sample
 RECENT = 3  # during the climb a size is judged by the fastest of its last few batches
-REPROBE_EVERY = 32  # after the climb, one batch in this many tries a neighbouring size again
+REPROBE_EVERY = 48  # after the climb, one re-probe of a neighbouring size per this many judged batches
+PROBE_BATCHES = 2  # a re-probe runs this many batches in a row at the neighbour and is judged by the last
 PAIRED = 2  # a neighbour takes over when this many of its re-probes in a row were clearly faster than their bracket
 
 
@@ -36,15 +37,19 @@ class BatchSizer:
     3. A size that is only barely faster (the gains flatten out near the minimum of a U-shaped curve),
        or slower, ends the climb; from then on the fastest size measured is used.
 
-    4. After the climb, one batch in ``REPROBE_EVERY`` runs at a neighbouring size (alternately the
-       next smaller and larger candidate). Each re-probe is compared with its bracket: the batches at the
-       size in use just before and just after it. A shared machine's speed comes in bursts (quiet and
-       busy spells of many batches), so timings far apart in time are not comparable, while a bracket
-       shares the probe's spell. A neighbour takes over once its last ``PAIRED`` re-probes were each
-       faster than their bracket by ``MIN_GAIN``; the re-probes then look around the new size. So a
-       choice made while the machine was busy (a climb that stopped too early or too late) is corrected
-       once it is quiet, step by step, and a machine whose best size moves is followed; a neighbour that
-       only once caught a quiet spell does not take over.
+    4. After the climb, every ``REPROBE_EVERY`` batches a re-probe runs ``PROBE_BATCHES`` batches at a
+       neighbouring size (alternately the next smaller and larger candidate). Each re-probe is compared
+       with its bracket: the batches at the size in use just before and just after it. A shared
+       machine's speed comes in bursts (quiet and busy spells of many batches), so timings far apart in
+       time are not comparable, while a bracket shares the probe's spell. A neighbour takes over once its
+       last ``PAIRED`` re-probes were each faster than their bracket by ``MIN_GAIN``; the re-probes then
+       look around the new size. So a choice made while the machine was busy (a climb that stopped too
+       early or too late) is corrected once it is quiet, step by step, and a machine whose best size
+       moves is followed; a neighbour that only once caught a quiet spell does not take over.
+    5. After the climb, a batch right after a change of size is not judged: it pays for the change
+       (memory and caches laid out for the other size; measured 3-10 % per image for a small CNN at
+       batches of 8 to 32, about the gain between those sizes). Judged, it hid the gain of a larger
+       size, so a re-probe runs two batches and the bracket's "after" is the second batch back.
 
     Each sample run at a size slower than the best costs the difference; the climb spends two batches at
     a too-large size, and the re-probes cost a few percent at most.
@@ -80,6 +85,8 @@ class BatchSizer:
         self._before: float | None = None  # seconds per sample of the last batch at the size in use
         self._probe: tuple[int, float, float] | None = None  # (size, its seconds per sample, its before)
         self.paired: dict[int, list[float]] = {}  # a neighbour's last re-probes / their brackets
+        self._probing: tuple[int, int] | None = None  # (neighbour, batches of it still to run) of a re-probe
+        self._previous: int | None = None  # the size of the batch before (a change of size is not judged)
 
     def resume(self, earlier: BatchSizer) -> BatchSizer:
         """Start from what ``earlier`` measured (same model, same sample shape): no climb from size 1 again.
@@ -94,7 +101,8 @@ class BatchSizer:
         self.per_sample = {size: min(times) for size, times in recent.items() if times}
         self._warm, self._climbed, self._in_use = earlier._warm, earlier._climbed, earlier._in_use
         self.paired = {size: list(ratios) for size, ratios in dict(earlier.paired).items()}
-        return self
+        self._since_probe, self._probe_up = earlier._since_probe, earlier._probe_up  # calls shorter than
+        return self  # REPROBE_EVERY batches still re-probe
 
     @property
     def best(self) -> int:
@@ -138,8 +146,13 @@ class BatchSizer:
         if self.fixed:
             return min(self.fixed, remaining)
         probe = None if self.settled else self._next_probe()
-        if probe is None and self._since_probe >= REPROBE_EVERY:
-            probe = self._neighbour()
+        if probe is None and self._probing is None and self._since_probe >= REPROBE_EVERY:
+            neighbour = self._neighbour()
+            self._probing = None if neighbour is None else (neighbour, PROBE_BATCHES)
+        if probe is None and self._probing is not None:
+            neighbour, left = self._probing
+            self._probing = (neighbour, left - 1) if left > 1 else None
+            probe = neighbour
         return min(probe if probe is not None else self.best, remaining)
 
     def _neighbour(self) -> int | None:
@@ -159,6 +172,7 @@ class BatchSizer:
         """Store the timing of a batch of ``size`` samples (the first batch of all is a warm-up)."""
         if self.fixed:
             return
+        changed, self._previous = size != self._previous, size
         if not self._warm:
             self._warm = True
             return
@@ -170,7 +184,7 @@ class BatchSizer:
         history.append(per_sample)
         del history[:-RECENT]
         self.per_sample[size] = min(history)
-        if self.settled:
+        if self.settled and not changed:  # (a batch right after a change of size pays for it: step 5)
             self._after_climb(size, per_sample)
 
     def _after_climb(self, size: int, per_sample: float) -> None:
@@ -183,7 +197,9 @@ class BatchSizer:
             neighbour, probe, before = self._probe
             self._probe = None
             ratios = self.paired.setdefault(neighbour, [])
-            ratios.append(probe / ((before + per_sample) / 2))
+            # against the bracket's mean, and no slower than either of its batches: a spell that changes
+            # within the bracket (busy before the probe, quiet from it on) makes no winner of a slower size
+            ratios.append(probe / ((before + per_sample) / 2) if probe <= min(before, per_sample) else 1.0)
             del ratios[:-PAIRED]
             if len(ratios) == PAIRED and max(ratios) < 1 - MIN_GAIN:
                 self._in_use, self._before = neighbour, None
