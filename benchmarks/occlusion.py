@@ -39,6 +39,7 @@ import torch
 
 import nbexplain as nbx
 from nbexplain.adapters.allocator import steady_heap
+from nbexplain.adapters.folding import foldable_pairs, folded
 from nbexplain.methods.incremental.patches import disabled
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -164,6 +165,15 @@ def measure(model, chw, name: str, window: int, stride: int, repeats: int, probe
             best[job], cpu[job] = min(best[job], w), min(cpu[job], c)
     best_size = floor_run[2]
     floor, floor_cpu = passes * floor_run[0], passes * floor_run[1]
+    # what nbexplain's full forward passes run: the model with its batch-norms folded (adapters.folding); its own
+    # passes at the floor's size, interleaved with the model's, show what is left of nbexplain's overhead
+    with torch.inference_mode():
+        runnable = folded(model)
+    plain, fold = [], []
+    for _ in range(3):
+        plain.append(per_image_seconds(model, x, best_size, passes)[0])
+        fold.append(per_image_seconds(runnable, x, best_size, passes)[0])
+    folded_share = float(np.median(fold) / np.median(plain))
     print("floor probe, wall ms per image by batch size: "
           + ", ".join(f"{s}: {per_image[s][0] * 1e3:.2f}" for s in SIZES))
     print("floor probe, CPU ms per image by batch size:  "
@@ -189,6 +199,9 @@ def measure(model, chw, name: str, window: int, stride: int, repeats: int, probe
           f"{cpu['nbexplain'] / floor_cpu:.2f}x in CPU time")
     print(f"nbexplain, full forward passes / floor = {best['nbexplain full'] / floor:.2f}x (target <= 1.05x); "
           f"{cpu['nbexplain full'] / floor_cpu:.2f}x in CPU time")
+    print(f"the model with its batch-norms folded ({len(foldable_pairs(model))} pairs; what the full forward passes "
+          f"run): {folded_share:.2f}x the floor; nbexplain's full forward passes take "
+          f"{best['nbexplain full'] / floor / folded_share:.2f}x as long as its passes")
     for job in ("captum ppe=1", "captum ppe=64"):
         if job in best:
             print(f"nbexplain / {job} = {best['nbexplain'] / best[job]:.2f}x; {job} / floor = "

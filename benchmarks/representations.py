@@ -12,7 +12,9 @@
    for this CNN). The machine is shared and its speed drifts within minutes (2x swings seen), so every round times
    the floor just before and just after the run and divides by their mean (as ``benchmarks/trust.py``); the median
    ratio over ``--repeats`` rounds is the result (and the best round is printed). Also timed: the run at the
-   floor's batch size (the hooks' and the conversion's share alone). Target: <= 1.10x the floor.
+   floor's batch size (the hooks' and the conversion's share alone), and the passes of what nbexplain runs, the
+   model with its batch-norms folded into the convolutions (``nbexplain.adapters.folding``), against the floor:
+   what is left is the hooks', the pooling's and the conversion's cost. Target: <= 1.10x the floor.
 2. **t-SNE of 10,000 x 64 activations**, scikit-learn's ``TSNE`` against openTSNE (what ``nbx.project`` uses), the
    same data, perplexity 30, PCA initialisation, 250 early-exaggeration + 500 iterations each, the same number of
    threads (``--jobs``): time, the final KL divergence and the trustworthiness at 10 neighbours (one estimator,
@@ -44,6 +46,7 @@ import torch
 import nbexplain as nbx
 from nbexplain._progress import progress_bars
 from nbexplain.adapters.allocator import steady_heap
+from nbexplain.adapters.folding import foldable_pairs, folded
 from nbexplain.methods.representations.quality import trustworthiness
 
 SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
@@ -102,6 +105,15 @@ def extraction(n: int, repeats: int) -> None:
             seconds["floor"].append((before + after) / 2)
             if key == "auto":
                 chosen.append(m.measured_batch_size)
+    # 3. what nbexplain runs: the model with its batch-norms folded into the convolutions (adapters.folding);
+    # its own passes, interleaved with the floor's, show what the hooks, the pooling and the conversion cost
+    with torch.inference_mode():
+        runnable = folded(model.eval())
+    plain, folded_passes = [], []
+    for _ in range(3):
+        plain.append(floor())
+        folded_passes.append(n * per_image_seconds(runnable, floor_input, floor_size))
+    folded_share = float(np.median(folded_passes) / np.median(plain))
     dims = {name: acts[name].shape[1] for name in layers}
     print(f"\n1. activations of {len(layers)} layers of the tank CNN {dims} for {n} scenes 48x48, "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads; {repeats} rounds, each run between two "
@@ -119,6 +131,9 @@ def extraction(n: int, repeats: int) -> None:
           f"(median; best round {min(ratios['fixed']):.2f}x)")
     print(f"   activations / floor = {np.median(ratios['auto']):.2f}x median, best round {min(ratios['auto']):.2f}x "
           "(target <= 1.10x)")
+    print(f"   the folded model's own passes (batch-norms folded into the convolutions, {len(foldable_pairs(model))} "
+          f"pairs; what nbexplain runs): {folded_share:.2f}x the floor; nbx.activations takes "
+          f"{np.median(ratios['auto']) / folded_share:.2f}x as long (its hooks, pooling, uint8 conversion, adapter)")
 
 
 # ---- 2. t-SNE ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .blas import one_blas_thread
+from .folding import checked, folded
 
 
 def is_torch_module(obj: Any) -> bool:
@@ -89,20 +90,23 @@ def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
         """The module's outputs for ``t`` (``caller``: the address of the caller's memory), and the tensor the
         module was given, made outside inference mode, so that its version counter sees the module write
         into it (also into a copy made for the layout: then the caller's memory was never at risk)."""
+        runnable = held["runnable"]
         x = own(laid_out(t), caller)
         try:
             with torch.inference_mode():
-                return module(x), x
+                y, held["runnable"] = checked(module, runnable, x, runnable(x))
+                return y, x
         except RuntimeError:
             if not (layout["channels_last"] and t.ndim == 4):
                 raise
         x = own(t.contiguous(), caller)  # a module that cannot take channels last (a .view() of a conv's output)
-        with torch.inference_mode():
-            y = module(x)  # the model's own error, if it fails this way too
+        with torch.inference_mode():  # the model's own error, if it fails this way too
+            y, held["runnable"] = checked(module, runnable, x, runnable(x))
         layout["channels_last"] = False
         return y, x
 
-    held = {"depth": 0, "switched": []}  # inside evaluating(): the modules switched to eval mode
+    # inside evaluating(): the modules switched to eval mode, and the module to run (batch-norms folded)
+    held = {"depth": 0, "switched": [], "runnable": module}
 
     @contextlib.contextmanager
     def evaluating():
@@ -110,12 +114,14 @@ def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
         ``train()``/``eval()`` walk every module through ``__setattr__``, and even the walk that finds the
         training ones costs ~1% of a small CNN's batch, so it is done once per run, not once per batch.
         Nested (or overlapping) runs share it; the last to end restores the modules. numpy's BLAS runs on one
-        thread meanwhile (:mod:`.blas`)."""
+        thread meanwhile (:mod:`.blas`). The run's batches go through :func:`~.folding.folded`: the module with
+        its batch-norms folded into the convolutions before them, looked up once per run."""
         with _eval_lock():
             if held["depth"] == 0:
                 held["switched"] = [m for m in module.modules() if m.training]
                 for m in held["switched"]:
                     m.training = False
+                held["runnable"] = folded(module)
             held["depth"] += 1
         try:
             with one_blas_thread():  # numpy work between the batches leaves no BLAS worker spinning
@@ -126,7 +132,7 @@ def torch_forward(module) -> Callable[[np.ndarray], np.ndarray]:
                 if held["depth"] == 0:
                     for m in held["switched"]:
                         m.training = True
-                    held["switched"] = []
+                    held["switched"], held["runnable"] = [], module
 
     def forward(batch: np.ndarray):
         if not held["depth"]:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import operator
-import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +38,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from torch import fx
 from torch.nn import functional as F
 
+from ...adapters.tracing import trace
 from .rules import (
     ADAPTIVE_POOLS,
     SHAPE_ATTRIBUTES,
@@ -63,29 +63,6 @@ COPY_COST = 10.0
 
 _IN_PLACE_FUNCTIONS = {operator.iadd: operator.add, operator.isub: operator.sub, operator.imul: operator.mul,
                        operator.itruediv: operator.truediv}
-
-#: traced graphs per module: (structure fingerprint, GraphModule or the reason tracing failed)
-_TRACED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _fingerprint(module: torch.nn.Module) -> tuple:
-    return tuple((name, id(m)) for name, m in module.named_modules())
-
-
-def trace(module: torch.nn.Module) -> fx.GraphModule | str:
-    """The module's graph (``torch.fx.symbolic_trace``), cached per module; a str says why it cannot be traced."""
-    key = _fingerprint(module)
-    known = _TRACED.get(module)
-    if known is not None and known[0] == key:
-        return known[1]
-    try:
-        traced = fx.symbolic_trace(module)
-    except Exception as exc:  # data-dependent control flow, unsupported Python: run full forward passes
-        first = (str(exc).splitlines() or [""])[0][:160]
-        return f"torch.fx cannot trace the model ({type(exc).__name__}: {first})"  # not cached: state may change
-    _TRACED[module] = (key, traced)
-    return traced
-
 
 @dataclass
 class Box:

@@ -42,6 +42,7 @@ import numpy as np
 from ..._types import Progress
 from ...adapters.batching import CANDIDATES, BatchSizer
 from ...adapters.model import Model
+from ...adapters.tracing import forget_trace, weights_version
 from ...errors import ModelError
 
 if TYPE_CHECKING:  # the engine imports torch: only when a torch model is explained
@@ -109,7 +110,7 @@ def engine_for(model: Model, reference: np.ndarray) -> IncrementalModel | None:
     from .engine import IncrementalModel
 
     reference = np.ascontiguousarray(reference)
-    return most_recent(_ENGINES, model.raw, array_key(reference) + (_weights_version(model.raw),),
+    return most_recent(_ENGINES, model.raw, array_key(reference) + (weights_version(model.raw),),
                        lambda: IncrementalModel(model.raw, reference), ENGINES_PER_MODEL)
 
 
@@ -136,12 +137,6 @@ def most_recent(store: weakref.WeakKeyDictionary, owner: object, key: tuple, mak
     return found
 
 
-def _weights_version(module) -> tuple:
-    """Changes when a parameter or buffer is written in place (an optimiser's step, ``load_state_dict``) or
-    replaced: the engine's cached activations are then out of date."""
-    return tuple((id(t), t._version) for t in (*module.parameters(), *module.buffers()))
-
-
 def worth_it(plan: Plan) -> bool:
     """Whether running the plan incrementally pays off: estimated below :data:`CROSSOVER` of full forward
     passes, and saving at least :data:`MIN_SAVED_PASSES` of them."""
@@ -158,13 +153,11 @@ def not_worth_it(plan: Plan) -> str:
 
 def forget(model: Model, engine: IncrementalModel, reason: str) -> None:
     """Stop using ``engine`` (its results could not be trusted): say why, drop it and the traced graph."""
-    from .engine import _TRACED
-
     engine.reason = reason
     engines = _ENGINES.get(model.raw, {})
     for key in [k for k, e in engines.items() if e is engine]:
         del engines[key]
-    _TRACED.pop(engine.module, None)
+    forget_trace(engine.module)
 
 
 def _sizer(model: Model, key: tuple, fraction: float) -> BatchSizer:
