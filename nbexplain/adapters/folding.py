@@ -3,9 +3,10 @@
 In eval mode a batch-norm is a fixed per-channel affine map, so a convolution followed by one equals a single
 convolution with scaled weights and a shifted bias: the standard rewrite for inference (PyTorch's
 ``fuse_conv_bn_eval``, used here; ONNX Runtime and TensorRT do the same). It saves a pass over every such
-convolution's output. Measured on 2 CPU cores at batch 32: the ResNet-18-shaped CNN of
-``benchmarks/superpixels.py`` runs 0.58x / 0.81x / 0.90x as long at widths 8 / 16 / 64, the tank CNN 0.86x;
-the outputs are the same up to float rounding (~1e-7 of their scale in float32).
+convolution's output. Measured on 2 CPU cores, the adapter's passes over 224² images with and without it,
+interleaved: the ResNet-18-shaped CNN of ``benchmarks/superpixels.py`` takes 0.97x / 0.92x / 0.96x as long at
+widths 8 / 16 / 64; the tank CNN's own passes over 48² scenes 0.84-0.88x. The outputs are the same up to float
+rounding (~1e-7 of their scale in float32).
 
 :func:`folded` gives the module every forward pass of the adapter runs: a shallow copy of the model that
 shares every layer except the folded pairs (hooks on the other layers fire, and the caller's model is never
@@ -17,8 +18,10 @@ folds again). A pair is folded only where it is sure to compute the same functio
 * the batch-norm uses running statistics, the weights are float32 or float64;
 * neither module has hooks (a hook would read the values the fold removes), and no global module hook is set.
 
-The first batch a folded copy runs is checked against the model's own forward pass (its first row); a copy
-that differs (a forward that calls a layer the graph does not show) is refused, and that model runs unfolded.
+The copy's own graph must call the same layers as the model's (a forward that reaches a batch-norm another way
+than through its parent would still apply it), and the first batch a copy runs is checked against the model's
+own forward pass (its first row; on a later run when the model has hooks, which would see that extra pass). A
+copy that differs is refused, and that model runs unfolded until its weights change.
 Gradient methods differentiate the model itself, never a copy. :func:`disabled` switches folding off.
 """
 
@@ -28,6 +31,7 @@ import contextlib
 import copy
 import threading
 import weakref
+from dataclasses import dataclass, field
 from typing import Any
 
 from .tracing import trace, traced_graph, weights_version
@@ -36,9 +40,20 @@ ENABLED = True
 #: max |folded - model| allowed on the check, relative to max |model output| (float32; float64 1e-9)
 TOLERANCE = 1e-4
 
-#: {torch module: (key, runnable, checked, [(container, its copy)])}: what to run for its current weights
-_FOLDED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_FOLDED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # {torch module: its Fold}
 _LOCK = threading.Lock()
+
+
+@dataclass
+class Fold:
+    """What to run for one model as its weights, layers and hooks are (``key``): its folded copy or the model
+    itself, whether that was checked against the model's own pass, and the copied containers (a weak reference
+    to each container of the model, and its copy)."""
+
+    key: tuple
+    runnable: Any
+    checked: bool
+    containers: list[tuple[Any, Any]] = field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -64,18 +79,18 @@ def folded(module) -> Any:
         return module
     key = _key(module)
     known = _FOLDED.get(module)
-    if known is None or known[0] != key:
+    if known is None or known.key != key:
         with _LOCK:
             known = _FOLDED.get(module)
-            if known is None or known[0] != key:
+            if known is None or known.key != key:
                 pairs = foldable_pairs(module)
                 runnable, containers = _fold(module, pairs) if pairs else (module, [])
                 if runnable is not module and not _same_calls(module, runnable, pairs):
                     runnable, containers = module, []
-                _FOLDED[module] = known = (key, runnable, runnable is module, containers)
-    for original, copied in known[3]:  # the containers' own attributes as they are now (``net.scale = 3``)
+                _FOLDED[module] = known = Fold(key, runnable, runnable is module, containers)
+    for original, copied in known.containers:  # the containers' own attributes as they are now (``net.scale = 3``)
         _refresh(original(), copied)
-    return known[1]
+    return known.runnable
 
 
 def checked(module, runnable, x, y) -> tuple[Any, Any]:
@@ -86,7 +101,7 @@ def checked(module, runnable, x, y) -> tuple[Any, Any]:
     if runnable is module:
         return y, runnable
     known = _FOLDED.get(module)
-    if known is None or known[1] is not runnable or known[2] or _hooked(module):
+    if known is None or known.runnable is not runnable or known.checked or _hooked(module):
         return y, runnable  # (with hooks, an extra pass would be seen by them: checked on a later run)
     import torch
 
@@ -102,7 +117,8 @@ def checked(module, runnable, x, y) -> tuple[Any, Any]:
         same = bool(torch.isfinite(first).all()) and float((first - own).abs().max()) <= tolerance
     with _LOCK:
         if _FOLDED.get(module) is known:
-            _FOLDED[module] = (known[0], runnable, True, known[3]) if same else (known[0], module, True, [])
+            _FOLDED[module] = (Fold(known.key, runnable, True, known.containers) if same
+                               else Fold(known.key, module, True))
     return (y, runnable) if same else (module(x), module)
 
 
@@ -275,4 +291,4 @@ def _batch_norms() -> tuple:
     return (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d)
 
 
-__all__ = ["ENABLED", "TOLERANCE", "checked", "disabled", "foldable_pairs", "folded"]
+__all__ = ["ENABLED", "TOLERANCE", "Fold", "checked", "disabled", "foldable_pairs", "folded"]

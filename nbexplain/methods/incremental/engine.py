@@ -38,6 +38,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from torch import fx
 from torch.nn import functional as F
 
+from ...adapters.folding import folded
 from ...adapters.tracing import trace
 from .rules import (
     ADAPTIVE_POOLS,
@@ -188,7 +189,9 @@ class IncrementalModel:
         self.graph: fx.GraphModule | None = None
         self.reference_output: np.ndarray | None = None
         with self._running():  # traced in eval mode: a forward may branch on self.training
-            traced = trace(module) if self.reason is None else self.reason
+            # the graph of what the adapter runs: batch-norms folded into their convolutions (adapters.folding)
+            self.traced_module = folded(module)
+            traced = trace(self.traced_module) if self.reason is None else self.reason
             if isinstance(traced, str):
                 self.reason = traced
             else:
@@ -228,9 +231,11 @@ class IncrementalModel:
         return f"incremental up to {self.describe(node)} ({why}), full maps after it"
 
     def describe(self, node: fx.Node) -> str:
-        """A layer in words: "layer 'name' (Type)" for a module, "'name'" for a function."""
+        """A layer in words: "layer 'name' (Type)" for a module, "'name'" for a function; a module is named as
+        the model has it (a batch-norm folded into its convolution is still the model's batch-norm)."""
         if node.op == "call_module":
-            return f"layer '{node.target}' ({type(self.named[node.target]).__name__})"
+            own = dict(self.module.named_modules()).get(node.target, self.named[node.target])
+            return f"layer '{node.target}' ({type(own).__name__})"
         return f"'{node.name}'"
 
     # -- set-up: one reference run, then a mode per node -----------------------------------------------------

@@ -157,7 +157,7 @@ def forget(model: Model, engine: IncrementalModel, reason: str) -> None:
     engines = _ENGINES.get(model.raw, {})
     for key in [k for k, e in engines.items() if e is engine]:
         del engines[key]
-    forget_trace(engine.module)
+    forget_trace(engine.traced_module)
 
 
 def _sizer(model: Model, key: tuple, fraction: float) -> BatchSizer:
