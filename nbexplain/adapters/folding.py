@@ -27,16 +27,17 @@ Gradient methods differentiate the model itself, never a copy. :func:`disabled` 
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import threading
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+from .switch import Switch
 from .tracing import trace, traced_graph, weights_version
 
-ENABLED = True
+#: whether the adapter folds batch-norms at all (see :func:`disabled`)
+FOLDING = Switch()
 #: max |folded - model| allowed on the check, relative to max |model output| (float32; float64 1e-9)
 TOLERANCE = 1e-4
 
@@ -56,26 +57,20 @@ class Fold:
     containers: list[tuple[Any, Any]] = field(default_factory=list)
 
 
-@contextlib.contextmanager
 def disabled():
     """Within this context models run as they are, batch-norms unfolded (to compare, or to rule folding out).
 
     >>> with disabled():
     ...     scores = model.predict(x)   # the model's own forward passes
     """
-    global ENABLED
-    before, ENABLED = ENABLED, False
-    try:
-        yield
-    finally:
-        ENABLED = before
+    return FOLDING.off()
 
 
 def folded(module) -> Any:
     """The module to run for inference: ``module`` with its foldable batch-norms folded (a copy, kept while the
     weights and hooks stay the same), or ``module`` itself (nothing to fold, folding off, or refused). Call it
     in eval mode, as the adapter does once per run of batches."""
-    if not ENABLED or not _has_pairs(module):
+    if not FOLDING.on or not _has_pairs(module):
         return module
     key = _key(module)
     known = _FOLDED.get(module)
@@ -291,4 +286,4 @@ def _batch_norms() -> tuple:
     return (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d)
 
 
-__all__ = ["ENABLED", "TOLERANCE", "Fold", "checked", "disabled", "foldable_pairs", "folded"]
+__all__ = ["FOLDING", "TOLERANCE", "Fold", "checked", "disabled", "foldable_pairs", "folded"]

@@ -29,7 +29,6 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import math
 import weakref
@@ -42,6 +41,7 @@ import numpy as np
 from ..._types import Progress
 from ...adapters.batching import CANDIDATES, BatchSizer
 from ...adapters.model import Model
+from ...adapters.switch import Switch
 from ...adapters.tracing import forget_trace, weights_version
 from ...errors import ModelError
 
@@ -67,13 +67,12 @@ MIN_SAVED_PASSES = 4.0
 CHECK_TOLERANCE = 1e-4
 
 #: whether perturbation methods may use incremental inference at all (see :func:`disabled`)
-ENABLED = True
+INCREMENTAL = Switch()
 
 _ENGINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # {torch module: {reference key: engine}}
 _SIZERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # {torch module: {patch key: sizer}}
 
 
-@contextlib.contextmanager
 def disabled():
     """Within this context every perturbation method runs full forward passes (to compare, or to rule the
     engine out when something looks wrong); results then say ``engine="full (incremental inference is
@@ -83,17 +82,12 @@ def disabled():
     ...     nbx.attribute(model, image, "occlusion").engine
     'full (incremental inference is switched off)'
     """
-    global ENABLED
-    before, ENABLED = ENABLED, False
-    try:
-        yield
-    finally:
-        ENABLED = before
+    return INCREMENTAL.off()
 
 
 def why_not(model: Model) -> str | None:
     """Why the model's forward passes cannot be looked into at all (None when they can)."""
-    if not ENABLED:
+    if not INCREMENTAL.on:
         return "incremental inference is switched off"
     if model.kind != "torch":
         return f"a {model.kind} model: its forward pass cannot be looked into"
@@ -231,4 +225,4 @@ def predict_patches(model: Model, engine: IncrementalModel, plan: Plan, build: C
                            ("patches", plan.h, plan.w), plan.fraction, progress)
 
 
-__all__ = ["CROSSOVER", "STEM_CROSSOVER", "ENABLED", "array_key", "disabled", "engine_for", "most_recent", "why_not", "forget", "not_worth_it", "predict_checked", "predict_patches", "worth_it"]
+__all__ = ["CROSSOVER", "STEM_CROSSOVER", "INCREMENTAL", "array_key", "disabled", "engine_for", "most_recent", "why_not", "forget", "not_worth_it", "predict_checked", "predict_patches", "worth_it"]
