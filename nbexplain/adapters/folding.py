@@ -207,7 +207,7 @@ def _fold(module, pairs: list[tuple[str, str]]) -> tuple[Any, list[tuple[Any, An
 
     for conv_name, bn_name in pairs:
         conv, bn = module.get_submodule(conv_name), module.get_submodule(bn_name)
-        with torch.no_grad():
+        with torch.inference_mode(False), torch.no_grad():  # plain tensors, even when folded inside a run
             fused = fuse_conv_bn_eval(conv, bn)
         fused.requires_grad_(False)
         conv_parent, _, conv_leaf = conv_name.rpartition(".")

@@ -248,3 +248,14 @@ def test_a_folded_copy_does_not_keep_its_model_alive(images):
     del net
     gc.collect()
     assert gone() is None
+
+
+def test_a_copy_folded_inside_inference_mode_also_runs_outside_it(images):
+    net = trained(SmallResNet())
+    with torch.inference_mode():
+        runnable = folded(net)
+    assert runnable is not net
+    x = torch.from_numpy(images).requires_grad_(True)
+    y = runnable(x)  # weights made in inference mode could not be saved for backward
+    y.sum().backward()
+    close(y.detach().numpy(), own(net, images))
