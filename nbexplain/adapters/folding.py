@@ -33,12 +33,13 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+from .agreement import relative_gap
 from .switch import Switch
 from .tracing import trace, traced_graph, weights_version
 
 #: whether the adapter folds batch-norms at all (see :func:`disabled`)
 FOLDING = Switch()
-#: max |folded - model| allowed on the check, relative to max |model output| (float32; float64 1e-9)
+#: max |folded - model| allowed on the check, relative to the outputs' scale (float32; float64 1e-9)
 TOLERANCE = 1e-4
 
 _FOLDED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # {torch module: its Fold}
@@ -55,6 +56,7 @@ class Fold:
     runnable: Any
     checked: bool
     containers: list[tuple[Any, Any]] = field(default_factory=list)
+    hooked: bool = False  # a layer (or every module) had a hook at the last look-up: no extra pass to check
 
 
 def disabled():
@@ -70,9 +72,12 @@ def folded(module) -> Any:
     """The module to run for inference: ``module`` with its foldable batch-norms folded (a copy, kept while the
     weights and hooks stay the same), or ``module`` itself (nothing to fold, folding off, or refused). Call it
     in eval mode, as the adapter does once per run of batches."""
-    if not FOLDING.on or not _has_pairs(module):
+    if not FOLDING.on:
         return module
-    key = _key(module)
+    modules = list(module.modules())  # one walk per run: the quick look, the key and the hooks
+    if not _has_pairs(modules):
+        return module
+    key = _key(module, modules)
     known = _FOLDED.get(module)
     if known is None or known.key != key:
         with _LOCK:
@@ -85,6 +90,7 @@ def folded(module) -> Any:
                 _FOLDED[module] = known = Fold(key, runnable, runnable is module, containers)
     for original, copied in known.containers:  # the containers' own attributes as they are now (``net.scale = 3``)
         _refresh(original(), copied)
+    known.hooked = bool(_global_hooks()) or any(m._forward_hooks or m._forward_pre_hooks for m in modules)
     return known.runnable
 
 
@@ -96,20 +102,16 @@ def checked(module, runnable, x, y) -> tuple[Any, Any]:
     if runnable is module:
         return y, runnable
     known = _FOLDED.get(module)
-    if known is None or known.runnable is not runnable or known.checked or _hooked(module):
+    if known is None or known.runnable is not runnable or known.checked or known.hooked:
         return y, runnable  # (with hooks, an extra pass would be seen by them: checked on a later run)
     import torch
 
     own, first = module(x[:1]), y[:1]
-    if not (isinstance(own, torch.Tensor) and isinstance(first, torch.Tensor) and own.shape == first.shape
-            and own.dtype == first.dtype and own.is_floating_point()):
+    if not (isinstance(own, torch.Tensor) and isinstance(first, torch.Tensor) and own.is_floating_point()):
         same = False
-    elif own.numel() == 0:
-        same = True
     else:
-        scale = max(float(own.abs().max()), 1e-12)
-        tolerance = (1e-9 if own.dtype == torch.float64 else TOLERANCE) * scale
-        same = bool(torch.isfinite(first).all()) and float((first - own).abs().max()) <= tolerance
+        tolerance = 1e-9 if own.dtype == torch.float64 else TOLERANCE
+        same = relative_gap(first.double().cpu().numpy(), own.double().cpu().numpy()) <= tolerance
     with _LOCK:
         if _FOLDED.get(module) is known:
             _FOLDED[module] = (Fold(known.key, runnable, True, known.containers) if same
@@ -228,10 +230,10 @@ def _refresh(original, copied) -> None:
     object.__setattr__(copied, "__dict__", attributes)
 
 
-def _has_pairs(module) -> bool:
-    """A cheap first look: the model has a convolution and a batch-norm of the folded types (no model without
-    both is traced: tracing runs the Python of its forward once, with stand-ins for the tensors)."""
-    kinds = {type(m) for m in module.modules()}
+def _has_pairs(modules: list) -> bool:
+    """A cheap first look at the model's ``modules``: a convolution and a batch-norm of the folded types (no
+    model without both is traced: tracing runs the Python of its forward once, with stand-ins for the tensors)."""
+    kinds = {type(m) for m in modules}
     return bool(kinds & set(_convs())) and bool(kinds & set(_batch_norms()))
 
 
@@ -252,17 +254,11 @@ def _same_calls(module, runnable, pairs: list[tuple[str, str]]) -> bool:
     return all(runnable.get_submodule(b) is not module.get_submodule(b) for _, b in pairs)
 
 
-def _hooked(module) -> bool:
-    """True when any layer of ``module`` (or every module, globally) has a forward hook."""
-    return bool(_global_hooks()) or any(m._forward_hooks or m._forward_pre_hooks for m in module.modules())
-
-
-def _key(module) -> tuple:
+def _key(module, modules: list) -> tuple:
     """What a folded copy depends on: the weights, the module structure and every hook on a conv or batch-norm."""
-
-    hooks = tuple(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in module.modules()
-                  if type(m) in (*_convs(), *_batch_norms()))
-    return weights_version(module), tuple(id(m) for m in module.modules()), hooks, _global_hooks()
+    folded_types = (*_convs(), *_batch_norms())
+    hooks = tuple(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in modules if type(m) in folded_types)
+    return weights_version(module), tuple(id(m) for m in modules), hooks, _global_hooks()
 
 
 def _global_hooks() -> int:

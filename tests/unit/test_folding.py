@@ -259,3 +259,12 @@ def test_a_copy_folded_inside_inference_mode_also_runs_outside_it(images):
     y = runnable(x)  # weights made in inference mode could not be saved for backward
     y.sum().backward()
     close(y.detach().numpy(), own(net, images))
+
+
+def test_the_gap_to_the_models_own_outputs_is_relative_to_their_scale():
+    from nbexplain.adapters.agreement import relative_gap
+
+    assert relative_gap([[10.0, -20.0]], [[10.0, -20.002]]) == pytest.approx(0.002 / 20.002)
+    assert relative_gap([[0.1, 0.2]], [[0.1, 0.2001]]) == pytest.approx(1e-4)  # scale at least 1
+    assert relative_gap([[1.0, np.nan]], [[1.0, 2.0]]) == np.inf
+    assert relative_gap([[1.0, 2.0]], [[1.0, 2.0, 3.0]]) == np.inf

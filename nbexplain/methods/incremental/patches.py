@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..._types import Progress
+from ...adapters.agreement import relative_gap
 from ...adapters.batching import CANDIDATES, BatchSizer
 from ...adapters.model import Model
 from ...adapters.switch import Switch
@@ -201,9 +202,10 @@ def predict_checked(model: Model, engine: IncrementalModel, n: int, run: Callabl
             raise ModelError(f"the model returned {int((~np.isfinite(y)).sum())} non-finite values (NaN or inf) "
                              f"for a batch of {stop - start}")
         if start == 0 and truth is not None:
-            gap = float(np.abs(y[0] - truth).max())
-            if gap > CHECK_TOLERANCE * max(1.0, float(np.abs(truth).max())):
-                raise _Untrusted(f"incremental inference gave {gap:.3g} away from the model's own forward pass, "
+            gap = relative_gap(y[0], truth)
+            if gap > CHECK_TOLERANCE:
+                raise _Untrusted(f"incremental inference gave {gap:.3g} (of the outputs' scale) away from the "
+                                 "model's own forward pass, "
                                  "which may read Python state that torch.fx froze when it traced the model")
         out[start:stop] = y
 
